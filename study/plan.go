@@ -1,0 +1,147 @@
+package study
+
+import (
+	"sort"
+
+	"github.com/opencontainers/go-digest"
+)
+
+// Kind is a node's stage kind.
+type Kind string
+
+// The node kinds of a compiled plan (contract.md).
+const (
+	KindData     Kind = "data"
+	KindPretrain Kind = "pretrain"
+	KindSFT      Kind = "sft"
+	KindDPO      Kind = "dpo"
+	KindEval     Kind = "eval"
+	KindSafety   Kind = "safety"
+	KindReport   Kind = "report"
+)
+
+// Trains reports whether nodes of this kind produce a model.
+func (k Kind) Trains() bool { return k == KindPretrain || k == KindSFT || k == KindDPO }
+
+// Output names. Every output is a folder stored as a manifest.
+const (
+	OutData   = "data"   // a data node's prepared records
+	OutModel  = "model"  // a trained (or imported) model
+	OutResult = "result" // an evaluation's, safety score's or report's result
+)
+
+// Plan is a compiled study: an immutable DAG whose nodes are sorted by ID.
+// Callers must not modify it; Digest identifies it.
+type Plan struct {
+	Study string `json:"study"`
+	Nodes []Node `json:"nodes"`
+	// Rows are the models to compare, in the study's pipeline order.
+	Rows []Row `json:"rows"`
+	// Tasks are the benchmark names, in the study's order.
+	Tasks []string `json:"tasks"`
+
+	index map[string]int
+}
+
+// Node is one stage of the plan.
+type Node struct {
+	ID   string `json:"id"`
+	Kind Kind   `json:"kind"`
+	// Backend is the plugin that runs the node; empty for built-in kinds
+	// (data, report).
+	Backend string `json:"backend,omitempty"`
+	// Params are canonical: numbers normalised, recipe and step merged.
+	Params map[string]any `json:"params,omitempty"`
+	// Inputs are sorted by name.
+	Inputs []Input `json:"inputs,omitempty"`
+	// Source is where a data node's bytes come from.
+	Source *Source `json:"source,omitempty"`
+	// Deps are the IDs of the nodes Inputs read, sorted.
+	Deps []string `json:"deps"`
+	// Pos is where the study declared what this node does.
+	Pos Pos `json:"-"`
+}
+
+// Input feeds one output of another node into a node under a name.
+type Input struct {
+	Name   string `json:"name"`
+	Node   string `json:"node"`
+	Output string `json:"output"`
+}
+
+// Source locates a data node's bytes.
+type Source struct {
+	// URI is the source as the study wrote it.
+	URI string `json:"uri"`
+	// Format is the resolved file format (jsonl, parquet, text, json, dir).
+	Format string `json:"format"`
+	// Path is the absolute local path; empty for remote sources. It is
+	// left out of the plan's encoding so the plan does not depend on where
+	// the study lives.
+	Path string `json:"-"`
+}
+
+// Remote reports whether the source must be fetched.
+func (s *Source) Remote() bool { return s.Path == "" }
+
+// Row is one model to compare in reports.
+type Row struct {
+	Pipeline string `json:"pipeline"`
+	Label    string `json:"label"`
+	Model    string `json:"model"` // the node ID producing the model
+	// Slug names the model in eval node IDs (eval/TASK@SLUG).
+	Slug string `json:"slug"`
+}
+
+// Node returns the node with the given ID.
+func (p *Plan) Node(id string) (*Node, bool) {
+	i, ok := p.index[id]
+	if !ok {
+		return nil, false
+	}
+	return &p.Nodes[i], true
+}
+
+// Encode returns the plan's canonical bytes.
+func (p *Plan) Encode() []byte {
+	b, err := Canonical(p)
+	if err != nil {
+		panic("study: plan is not canonical: " + err.Error())
+	}
+	return b
+}
+
+// Digest identifies the plan: equal digests mean equal plans.
+func (p *Plan) Digest() digest.Digest { return digest.FromBytes(p.Encode()) }
+
+// Topo returns node IDs in an order where every node follows its deps;
+// ties are broken by ID so the order is deterministic.
+func (p *Plan) Topo() []string {
+	indeg := make(map[string]int, len(p.Nodes))
+	users := map[string][]string{}
+	for _, n := range p.Nodes {
+		indeg[n.ID] = len(n.Deps)
+		for _, d := range n.Deps {
+			users[d] = append(users[d], n.ID)
+		}
+	}
+	var ready, out []string
+	for _, n := range p.Nodes {
+		if indeg[n.ID] == 0 {
+			ready = append(ready, n.ID)
+		}
+	}
+	for len(ready) > 0 {
+		sort.Strings(ready)
+		id := ready[0]
+		ready = ready[1:]
+		out = append(out, id)
+		for _, u := range users[id] {
+			indeg[u]--
+			if indeg[u] == 0 {
+				ready = append(ready, u)
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,384 @@
+package study
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+var (
+	nameRE    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+	backendRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+)
+
+// Tasks are the benchmark names a study may evaluate.
+var Tasks = []string{"arc_challenge", "piqa", "hellaswag", "mmlu", "toxigen", "truthfulqa_mc2"}
+
+// Presets give each task's default few-shot count.
+var Presets = map[string]map[string]int{
+	"harness-default": {},
+	"leaderboard":     {"arc_challenge": 25, "hellaswag": 10, "mmlu": 5},
+}
+
+// Formats are the source file formats.
+var Formats = []string{"jsonl", "parquet", "json", "text", "dir"}
+
+// Adapters turn a source's records into what stages consume.
+var Adapters = []string{
+	"sft-jsonl", "pref-jsonl", "shp", "hh-rlhf", "lima", "openorca", "text",
+	"arc", "piqa", "hellaswag", "mmlu", "toxigen", "truthfulqa", "safenlp",
+}
+
+func contains(list []string, s string) bool {
+	for _, e := range list {
+		if e == s {
+			return true
+		}
+	}
+	return false
+}
+
+// validate checks references and values after decoding, adding every
+// problem to ps, and resolves dataset sources.
+func validate(s *Study, ps *problems) {
+	at := s.Where
+	if s.Version != 1 {
+		ps.add(at("version"), "version", "must be 1 (the study format version), got %d", s.Version)
+	}
+	if s.Name == "" {
+		ps.add(Pos{Line: 1, Col: 1}, "name", "required")
+	} else if !nameRE.MatchString(s.Name) {
+		ps.add(at("name"), "name", "%q: use letters, digits, '.', '_' and '-'", s.Name)
+	}
+	checkBackend := func(path, v string) {
+		if v != "" && !backendRE.MatchString(v) {
+			ps.add(at(path), path, "backend %q: use lower-case letters, digits, '_' and '-'", v)
+		}
+	}
+	b := s.Backends
+	for _, f := range []struct{ path, v string }{
+		{"backends.default", b.Default}, {"backends.pretrain", b.Pretrain}, {"backends.sft", b.SFT},
+		{"backends.dpo", b.DPO}, {"backends.eval", b.Eval}, {"backends.safety", b.Safety},
+	} {
+		checkBackend(f.path, f.v)
+	}
+
+	datasets := map[string]*Dataset{}
+	for i := range s.Datasets {
+		ds := &s.Datasets[i]
+		datasets[ds.Name] = ds
+		validateDataset(s, ds, ps)
+	}
+	refDataset := func(path, name string) {
+		if name == "" {
+			ps.add(at(path), path, "required: name a dataset")
+			return
+		}
+		if _, ok := datasets[name]; !ok {
+			ps.add(at(path), path, "undefined dataset %q%s", name, known(keysOf(datasets)))
+		}
+	}
+
+	// Base model.
+	m := &s.Model
+	if m.Name == "" {
+		m.Name = "base"
+	} else if !nameRE.MatchString(m.Name) {
+		ps.add(at("model.name"), "model.name", "%q: use letters, digits, '.', '_' and '-'", m.Name)
+	}
+	switch {
+	case m.Checkpoint != "" && m.Pretrain != nil:
+		ps.add(at("model"), "model", "set either checkpoint or pretrain, not both")
+	case m.Checkpoint == "" && m.Pretrain == nil:
+		ps.add(at("model"), "model", "required: a checkpoint to start from, or pretrain: {corpus: DATASET}")
+	case m.Checkpoint != "":
+		src, problem := resolveSource(s.Dir, m.Checkpoint, "dir")
+		if problem != "" {
+			ps.add(at("model.checkpoint"), "model.checkpoint", "%s", problem)
+		}
+		s.checkpoint = src
+	default:
+		refDataset("model.pretrain.corpus", m.Pretrain.Corpus)
+	}
+
+	// Recipes.
+	recipes := map[string]*Recipe{}
+	byKind := map[Kind][]string{}
+	for i := range s.Recipes {
+		r := &s.Recipes[i]
+		recipes[r.Name] = r
+		p := "recipes." + r.Name
+		if !nameRE.MatchString(r.Name) {
+			ps.add(at(p+"#name"), p, "recipe name %q: use letters, digits, '.', '_' and '-'", r.Name)
+		}
+		switch Kind(r.Kind) {
+		case KindSFT, KindDPO:
+			byKind[Kind(r.Kind)] = append(byKind[Kind(r.Kind)], r.Name)
+		case "":
+			ps.add(at(p), p+".kind", "required: sft or dpo")
+		default:
+			ps.add(at(p+".kind"), p+".kind", "%q: want sft or dpo", r.Kind)
+		}
+		checkBackend(p+".backend", r.Backend)
+	}
+
+	// Pipelines.
+	pipes := map[string]*Pipeline{}
+	for i := range s.Pipelines {
+		pipes[s.Pipelines[i].Name] = &s.Pipelines[i]
+	}
+	if len(s.Pipelines) == 0 {
+		ps.add(at("pipelines"), "pipelines", "required: at least one pipeline (one with no steps is the base model)")
+	}
+	for i := range s.Pipelines {
+		pl := &s.Pipelines[i]
+		p := "pipelines." + pl.Name
+		if !nameRE.MatchString(pl.Name) {
+			ps.add(at(p+"#name"), p, "pipeline name %q: use letters, digits, '.', '_' and '-'", pl.Name)
+		}
+		if pl.From != "" {
+			if _, ok := pipes[pl.From]; !ok {
+				ps.add(at(p+".from"), p+".from", "undefined pipeline %q%s", pl.From, known(keysOf(pipes)))
+			}
+		}
+		for j, st := range pl.Steps {
+			sp := fmt.Sprintf("%s.steps[%d]", p, j)
+			if (st.SFT == "") == (st.DPO == "") {
+				ps.add(at(sp), sp, "a step names exactly one of sft: DATASET or dpo: DATASET")
+				continue
+			}
+			kind, ds := st.Kind()
+			refDataset(sp+"."+string(kind), ds)
+			if st.Recipe != "" {
+				r, ok := recipes[st.Recipe]
+				switch {
+				case !ok:
+					ps.add(at(sp+".recipe"), sp+".recipe", "undefined recipe %q%s", st.Recipe, known(keysOf(recipes)))
+				case Kind(r.Kind) != kind:
+					ps.add(at(sp+".recipe"), sp+".recipe", "recipe %q is %s, the step is %s", st.Recipe, r.Kind, kind)
+				}
+				continue
+			}
+			switch names := byKind[kind]; len(names) {
+			case 1:
+			case 0:
+				ps.add(at(sp), sp, "no %s recipe is defined: add one under recipes", kind)
+			default:
+				ps.add(at(sp), sp, "several %s recipes (%s): name one with recipe:", kind, strings.Join(names, ", "))
+			}
+		}
+	}
+	checkCycles(s, pipes, ps)
+
+	// Evaluations.
+	ev := &s.Evaluations
+	if ev.Preset != "" {
+		if _, ok := Presets[ev.Preset]; !ok {
+			ps.add(at("evaluations.preset"), "evaluations.preset", "%q%s", ev.Preset, known(keysOf(Presets)))
+		}
+	}
+	for _, t := range ev.Tasks {
+		p := "evaluations.tasks." + t.Name
+		if !contains(Tasks, t.Name) {
+			ps.add(at(p+"#name"), p, "unknown task %q%s", t.Name, known(Tasks))
+		}
+		refDataset(p+".data", t.Data)
+		if t.Fewshot != "" {
+			refDataset(p+".fewshot", t.Fewshot)
+		}
+		if t.Shots != nil {
+			switch {
+			case *t.Shots < 0:
+				ps.add(at(p+".shots"), p+".shots", "must be >= 0")
+			case *t.Shots > 0 && t.Name == "truthfulqa_mc2":
+				ps.add(at(p+".shots"), p+".shots", "truthfulqa_mc2 is always 0-shot (its prompt has a fixed primer)")
+			case *t.Shots > 0 && t.Fewshot == "":
+				ps.add(at(p+".shots"), p+".shots", "%d shots need a fewshot: dataset", *t.Shots)
+			}
+		} else if shots := Presets[ev.preset()][t.Name]; shots > 0 && t.Fewshot == "" {
+			ps.add(at(p), p+".fewshot", "preset %s uses %d shots for %s: name a fewshot: dataset or set shots: 0", ev.preset(), shots, t.Name)
+		}
+		if t.Limit < 0 {
+			ps.add(at(p+".limit"), p+".limit", "must be >= 0")
+		}
+	}
+	if ev.Safety != nil {
+		refDataset("evaluations.safety.data", ev.Safety.Data)
+	}
+}
+
+func (e *Evaluations) preset() string {
+	if e.Preset == "" {
+		return "harness-default"
+	}
+	return e.Preset
+}
+
+func validateDataset(s *Study, ds *Dataset, ps *problems) {
+	p := "datasets." + ds.Name
+	at := s.Where
+	if !nameRE.MatchString(ds.Name) {
+		ps.add(at(p+"#name"), p, "dataset name %q: use letters, digits, '.', '_' and '-'", ds.Name)
+	}
+	if ds.Format != "" && !contains(Formats, ds.Format) {
+		ps.add(at(p+".format"), p+".format", "%q%s", ds.Format, known(Formats))
+	}
+	if ds.Adapter != "" && !contains(Adapters, ds.Adapter) {
+		ps.add(at(p+".adapter"), p+".adapter", "unknown adapter %q%s", ds.Adapter, known(Adapters))
+	}
+	if ds.Sample.N < 0 {
+		ps.add(at(p+".sample.n"), p+".sample.n", "must be >= 0")
+	}
+	if ds.Source == "" {
+		ps.add(at(p), p+".source", "required: a path relative to the study, or an https://, s3:// or hf:// URI")
+		return
+	}
+	src, problem := resolveSource(s.Dir, ds.Source, ds.Format)
+	if problem != "" {
+		ps.add(at(p+".source"), p+".source", "%s", problem)
+		return
+	}
+	if s.sources == nil {
+		s.sources = map[string]*Source{}
+	}
+	s.sources[ds.Name] = src
+}
+
+var remoteSchemes = []string{"https://", "http://", "s3://", "hf://"}
+
+// resolveSource checks a source and returns where its bytes are. A local
+// path must exist; a remote one must be well-formed.
+func resolveSource(dir, uri, format string) (*Source, string) {
+	for _, scheme := range remoteSchemes {
+		if strings.HasPrefix(uri, scheme) {
+			if problem := checkRemote(uri); problem != "" {
+				return nil, problem
+			}
+			if format == "" {
+				format = formatOf(uri)
+			}
+			if format == "" {
+				return nil, fmt.Sprintf("cannot tell the format of %q: set format", uri)
+			}
+			return &Source{URI: uri, Format: format}, ""
+		}
+	}
+	if strings.Contains(uri, "://") {
+		return nil, fmt.Sprintf("unsupported scheme in %q (use a path, https://, s3:// or hf://)", uri)
+	}
+	path := uri
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(dir, filepath.FromSlash(uri))
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, fmt.Sprintf("file not found: %s", path)
+		}
+		return nil, err.Error()
+	}
+	switch {
+	case fi.IsDir() && format == "":
+		format = "dir"
+	case fi.IsDir() && format != "dir":
+		return nil, fmt.Sprintf("%s is a folder but format is %s", path, format)
+	case !fi.IsDir() && format == "dir":
+		return nil, fmt.Sprintf("%s is a file but format is dir", path)
+	case format == "":
+		format = formatOf(path)
+		if format == "" {
+			return nil, fmt.Sprintf("cannot tell the format of %s from its extension: set format", path)
+		}
+	}
+	return &Source{URI: uri, Format: format, Path: path}, ""
+}
+
+func checkRemote(uri string) string {
+	rest, ok := strings.CutPrefix(uri, "hf://")
+	if !ok {
+		return ""
+	}
+	// hf://datasets/OWNER/NAME@REVISION/PATH or hf://OWNER/NAME@REVISION[/PATH]
+	parts := strings.SplitN(strings.TrimPrefix(rest, "datasets/"), "/", 3)
+	if len(parts) < 2 || parts[0] == "" {
+		return fmt.Sprintf("%q: want hf://datasets/OWNER/NAME@REVISION/PATH or hf://OWNER/NAME@REVISION", uri)
+	}
+	name, rev, found := strings.Cut(parts[1], "@")
+	if !found || name == "" || rev == "" {
+		return fmt.Sprintf("%q: pin a revision (hf://datasets/OWNER/NAME@REVISION/PATH)", uri)
+	}
+	if strings.HasPrefix(rest, "datasets/") && (len(parts) < 3 || parts[2] == "") {
+		return fmt.Sprintf("%q: name a file in the dataset repository (hf://datasets/OWNER/NAME@REVISION/PATH)", uri)
+	}
+	return ""
+}
+
+func formatOf(path string) string {
+	ext := strings.ToLower(filepath.Ext(path))
+	switch ext {
+	case ".jsonl", ".ndjson":
+		return "jsonl"
+	case ".parquet":
+		return "parquet"
+	case ".json":
+		return "json"
+	case ".txt", ".text", ".md":
+		return "text"
+	}
+	return ""
+}
+
+// checkCycles reports pipelines whose from: chain loops.
+func checkCycles(s *Study, pipes map[string]*Pipeline, ps *problems) {
+	state := map[string]int{} // 0 unvisited, 1 on stack, 2 done
+	reported := map[string]bool{}
+	var visit func(name string, stack []string)
+	visit = func(name string, stack []string) {
+		switch state[name] {
+		case 1:
+			i := 0
+			for stack[i] != name {
+				i++
+			}
+			cycle := append(append([]string{}, stack[i:]...), name)
+			key := strings.Join(sortedCopy(cycle[:len(cycle)-1]), ",")
+			if !reported[key] {
+				reported[key] = true
+				p := "pipelines." + cycle[len(cycle)-2] + ".from"
+				ps.add(s.Where(p), p, "cycle: %s", strings.Join(cycle, " -> "))
+			}
+			return
+		case 2:
+			return
+		}
+		state[name] = 1
+		if pl := pipes[name]; pl != nil && pl.From != "" {
+			if _, ok := pipes[pl.From]; ok {
+				visit(pl.From, append(stack, name))
+			}
+		}
+		state[name] = 2
+	}
+	for _, pl := range s.Pipelines {
+		visit(pl.Name, nil)
+	}
+}
+
+func sortedCopy(s []string) []string {
+	c := append([]string{}, s...)
+	sort.Strings(c)
+	return c
+}
+
+func keysOf[V any](m map[string]V) []string { return sortedKeys(m) }
+
+// known formats a "(known: a, b)" suffix for undefined-name messages.
+func known(names []string) string {
+	if len(names) == 0 {
+		return " (none defined)"
+	}
+	return " (known: " + strings.Join(names, ", ") + ")"
+}

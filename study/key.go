@@ -30,6 +30,9 @@ var (
 	BuiltinReport = Impl{Name: "dag.report", Version: "1"}
 )
 
+// InputSource names a data node's source content among its key inputs.
+const InputSource = "source"
+
 // Preimage is the canonical description a cache key is the digest of.
 type Preimage struct {
 	Format    string                   `json:"format"`
@@ -45,17 +48,26 @@ type Preimage struct {
 // that change how a run goes, not what it produces) and the content
 // digests of its inputs, which must all be known.
 func NewPreimage(namespace string, n *Node, impl Impl, executionOnly []string, inputs map[string]digest.Digest) (Preimage, error) {
+	for name, d := range inputs {
+		if err := d.Validate(); err != nil {
+			return Preimage{}, fmt.Errorf("node %s: input %s: %v: %w", n.ID, name, err, errdefs.ErrInvalidArgument)
+		}
+	}
 	for _, in := range n.Inputs {
-		d, ok := inputs[in.Name]
+		_, ok := inputs[in.Name]
 		if !ok {
 			return Preimage{}, fmt.Errorf("node %s: input %s has no digest: %w", n.ID, in.Name, errdefs.ErrFailedPrecondition)
 		}
-		if err := d.Validate(); err != nil {
-			return Preimage{}, fmt.Errorf("node %s: input %s: %v: %w", n.ID, in.Name, err, errdefs.ErrInvalidArgument)
+	}
+	want := len(n.Inputs)
+	if n.Source != nil {
+		want++ // a data node's source enters as the input named InputSource
+		if _, ok := inputs[InputSource]; !ok {
+			return Preimage{}, fmt.Errorf("node %s: source has no digest: %w", n.ID, errdefs.ErrFailedPrecondition)
 		}
 	}
-	if len(inputs) != len(n.Inputs) {
-		return Preimage{}, fmt.Errorf("node %s: %d input digests for %d inputs: %w", n.ID, len(inputs), len(n.Inputs), errdefs.ErrInvalidArgument)
+	if len(inputs) != want {
+		return Preimage{}, fmt.Errorf("node %s: %d input digests for %d inputs: %w", n.ID, len(inputs), want, errdefs.ErrInvalidArgument)
 	}
 	params := normalize(n.Params).(map[string]any)
 	for _, path := range executionOnly {

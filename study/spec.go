@@ -143,8 +143,8 @@ func (s Step) Kind() (Kind, string) {
 type Evaluations struct {
 	// Preset sets default shots: harness-default (all 0) or leaderboard
 	// (arc_challenge 25, hellaswag 10, mmlu 5, others 0).
-	Preset string `yaml:"preset"`
-	Tasks  []Task `yaml:"tasks,keyed"`
+	Preset string  `yaml:"preset"`
+	Tasks  []Task  `yaml:"tasks,keyed"`
 	Safety *Safety `yaml:"safety"`
 }
 

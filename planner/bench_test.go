@@ -153,7 +153,7 @@ func TestLargeStudy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Nodes) < 1000 || res.Count(planner.Miss) != 49 || res.Count(planner.Blocked) != len(res.Nodes)-49 {
+	if len(res.Nodes) < 1000 || res.Count(planner.Miss) != 50 || res.Count(planner.Blocked) != len(res.Nodes)-50 {
 		t.Fatalf("%d nodes, %d miss, %d blocked", len(res.Nodes), res.Count(planner.Miss), res.Count(planner.Blocked))
 	}
 }

@@ -136,7 +136,7 @@ func BenchmarkPlan1000Cached(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(len(p.Nodes)), "nodes")
-	b.ReportMetric((cpuTime() - start).Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric((cpuTime()-start).Seconds()/float64(b.N), "cpu-s/op")
 }
 
 // TestLargeStudy keeps the benchmark's study honest in the normal suite:

@@ -6,8 +6,8 @@ import (
 	"strings"
 
 	"github.com/dagproject/dag/artifacts"
-	fsstore "github.com/dagproject/dag/artifacts/fs"
 	"github.com/dagproject/dag/artifacts/filehash"
+	fsstore "github.com/dagproject/dag/artifacts/fs"
 	"github.com/dagproject/dag/errdefs"
 )
 

@@ -1,0 +1,26 @@
+# One place for how dag is built and tested; README and .ci/run call these.
+GO  ?= go
+BIN ?= bin
+
+.PHONY: all build quickstart test bench fmt
+
+all: build
+
+## build: dag and its plugins into $(BIN)/ (dag finds plugins beside itself)
+build:
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+## quickstart: build, then plan the quickstart study
+quickstart: build
+	$(BIN)/dag plan examples/quickstart/study.yaml
+
+## test: formatting, vet, and the whole test suite
+test:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 30m ./...
+
+## bench: the benchmarks named in the issues (ratios are printed per benchmark)
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./...

@@ -16,6 +16,13 @@
 //   - A ref is a small record pointing at the latest key for a name (such as a
 //     study's node), so a new miss can be explained against the last hit.
 //
+// Helpers over the roles (each takes the narrowest role it needs):
+// Put, PutBytes and PutFile write blobs idempotently (a blob already present
+// is success); ReadAll reads a bounded, verified blob; BuildManifest, PutDir,
+// ReadManifest and Materialize move folders in and out; PutPreimage,
+// PutResult, GetResult and DeleteResult manage results under the record
+// names "results/<alg>/<hex>"; SetRef and GetRef manage "refs/<name>".
+//
 // Backends implement Store: artifacts/fs (the embedded default) and
 // artifacts/s3; artifacts/artifactstest is the conformance suite both pass.
 package artifacts

@@ -67,7 +67,7 @@ type Deleter interface {
 }
 
 // Records holds small named documents: action results and refs. Names are
-// slash-separated paths of [A-Za-z0-9._:+@-] segments (see ValidRecordName).
+// slash-separated paths of [A-Za-z0-9._:+@=-] segments (see ValidRecordName).
 // Records are not content-addressed: a Put replaces the whole document
 // atomically, so readers see either the old or the new bytes, never a mix.
 type Records interface {

@@ -139,36 +139,7 @@ func TestPlanExplainsEditedDataset(t *testing.T) {
 	file := filepath.Join(dir, "study.yaml")
 	before := planQuickstart(t, file, home)
 
-	// Execute the data nodes into the same store `dag plan` reads.
-	s, err := study.Load(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := study.Compile(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := fsstore.Open(filepath.Join(home, "store"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	res, err := planner.Plan(ctx, p, planner.Options{Store: store})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, n := range p.Nodes {
-		if n.Kind != study.KindData {
-			continue
-		}
-		out, err := datasets.Prepare(ctx, store, &p.Nodes[i])
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := planner.Publish(ctx, store, "default", p.Study, n.ID, res.Nodes[i].Preimage, out, artifacts.Producer{}, time.Now(), time.Now()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	runDataNodes(t, file, home)
 
 	orca := filepath.Join(dir, "data", "orca.jsonl")
 	f, err := os.OpenFile(orca, os.O_APPEND|os.O_WRONLY, 0)
@@ -241,5 +212,76 @@ func TestHelpExitsZero(t *testing.T) {
 		if code, out, _ := dag(t, args...); code != 0 || !strings.Contains(out, "Usage") {
 			t.Errorf("%v: exit %d\n%s", args, code, out)
 		}
+	}
+}
+
+// runDataNodes executes and publishes a study's data nodes into the store
+// `dag plan --home home` reads, as a run would.
+func runDataNodes(t *testing.T, file, home string) {
+	t.Helper()
+	s, err := study.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := study.Compile(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := fsstore.Open(filepath.Join(home, "store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	res, err := planner.Plan(ctx, p, planner.Options{Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, n := range p.Nodes {
+		if n.Kind != study.KindData {
+			continue
+		}
+		out, err := datasets.Prepare(ctx, store, &p.Nodes[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := planner.Publish(ctx, store, "default", p.Study, n.ID, res.Nodes[i].Preimage, out, artifacts.Producer{}, time.Now(), time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestPlanPredictsKeysWithInstalledPlugins: once the data is cached, the
+// base model's key is predicted with the installed backend's digest; with
+// no backend installed it is blocked and says so.
+func TestPlanPredictsKeysWithInstalledPlugins(t *testing.T) {
+	t.Setenv("DAG_PLUGIN_PATH", "")
+	home := t.TempDir()
+	file := "../../examples/quickstart/study.yaml"
+	runDataNodes(t, file, home)
+
+	status := func() map[string]string {
+		p := planQuickstart(t, file, home)
+		m := map[string]string{}
+		for _, n := range p.Nodes {
+			key := "-"
+			if n.Key != nil {
+				key = *n.Key
+			}
+			m[n.ID] = n.Status + " " + key + " " + n.Reason
+		}
+		return m
+	}
+	got := status()["pretrain/base"]
+	if !strings.HasPrefix(got, "blocked - backend tinylm is not installed") {
+		t.Fatalf("without plugins: %s", got)
+	}
+
+	installExamplePlugin(t, buildExamplePlugin(t), filepath.Join(home, "plugins"), "tinylm")
+	nodes := status()
+	if got := nodes["pretrain/base"]; !strings.HasPrefix(got, "miss sha256:") || !strings.HasSuffix(got, "not in cache") {
+		t.Fatalf("with tinylm installed: %s", got)
+	}
+	if got := nodes["sft/orca"]; got != "blocked - waiting on pretrain/base" {
+		t.Fatalf("sft/orca: %s", got)
 	}
 }

@@ -2,6 +2,10 @@
 GO  ?= go
 BIN ?= bin
 
+# The GoMLX backend is ~3x faster with Go's SIMD experiment. It changes the
+# build-cache key of every package, so it is set once for everything here.
+export GOEXPERIMENT ?= simd
+
 .PHONY: all build quickstart test bench fmt
 
 all: build

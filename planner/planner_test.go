@@ -109,7 +109,11 @@ func (f *fixture) runData(p *study.Plan, nodes map[string]planner.Node) {
 		if n.Kind != study.KindData || nodes[n.ID].Status != planner.Miss {
 			continue
 		}
-		out, err := datasets.Prepare(ctx, f.store, &n)
+		src, err := datasets.Upload(ctx, f.store, n.Source)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		out, err := datasets.Prepare(ctx, f.store, &n, src)
 		if err != nil {
 			f.t.Fatal(err)
 		}

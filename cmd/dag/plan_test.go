@@ -119,12 +119,12 @@ func TestPlanJSONFollowsContract(t *testing.T) {
 			t.Errorf("%s: no reason", n.ID)
 		}
 	}
-	for k := range kinds {
+	for _, k := range []string{"data", "pretrain", "sft", "dpo"} {
 		if !seenKinds[k] {
 			t.Errorf("the quickstart has no %s node", k)
 		}
 	}
-	for _, id := range []string{"sft/orca", "dpo/orca+hh", "eval/arc_challenge@sft-orca", "safety@base", "report"} {
+	for _, id := range []string{"pretrain/base", "sft/orca", "dpo/orca+hh", "dpo/shp+shp-pref"} {
 		if !ids[id] {
 			t.Errorf("no node %s", id)
 		}
@@ -146,7 +146,7 @@ func TestPlanExplainsEditedDataset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.WriteString(`{"id":"orca.new","system_prompt":"","question":"Hi?","response":"Hello."}` + "\n")
+	f.WriteString(`{"prompt":"Hi?","response":"Hello."}` + "\n")
 	f.Close()
 
 	after := planQuickstart(t, file, home)
@@ -184,7 +184,7 @@ func TestPlanExplainsEditedDataset(t *testing.T) {
 	if !strings.Contains(line, "MISS") || !strings.Contains(line, "source data/orca.jsonl changed") {
 		t.Fatalf("human output does not say which input changed:\n%s", out)
 	}
-	if !strings.Contains(out, "12 cached") {
+	if !strings.Contains(out, "5 cached") {
 		t.Errorf("summary line: %s", strings.SplitN(out, "\n", 2)[0])
 	}
 }
@@ -240,7 +240,11 @@ func runDataNodes(t *testing.T, file, home string) {
 		if n.Kind != study.KindData {
 			continue
 		}
-		out, err := datasets.Prepare(ctx, store, &p.Nodes[i])
+		src, err := datasets.Upload(ctx, store, n.Source)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := datasets.Prepare(ctx, store, &p.Nodes[i], src)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -28,3 +28,8 @@ test:
 ## bench: the benchmarks named in the issues (ratios are printed per benchmark)
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
+
+## bench-tinylm: tinylm training tokens/s, GoMLX vs PyTorch on the CPU (docs/tinylm.md)
+.PHONY: bench-tinylm
+bench-tinylm:
+	bench/tinylm.sh

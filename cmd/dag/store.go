@@ -1,24 +1,33 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/dagproject/dag/artifacts"
 	"github.com/dagproject/dag/artifacts/filehash"
 	fsstore "github.com/dagproject/dag/artifacts/fs"
+	"github.com/dagproject/dag/artifacts/s3"
 	"github.com/dagproject/dag/errdefs"
 )
 
 // openStore opens the store named by --store.
 func (g *globals) openStore() (artifacts.Store, error) {
+	return g.openStoreContext(context.Background())
+}
+
+// openStoreContext opens the store named by --store; ctx bounds what
+// opening does (an S3 store checks its bucket).
+func (g *globals) openStoreContext(ctx context.Context) (artifacts.Store, error) {
 	uri := g.store
 	switch {
 	case strings.HasPrefix(uri, "file://"):
 		return fsstore.Open(filepath.FromSlash(strings.TrimPrefix(uri, "file://")))
 	case strings.HasPrefix(uri, "s3://"):
-		return nil, fmt.Errorf("store %s: S3 stores are not supported by this build yet: %w", uri, errdefs.ErrInvalidArgument)
+		return openS3Store(ctx, uri)
 	case !strings.Contains(uri, "://"):
 		return fsstore.Open(uri)
 	}
@@ -28,4 +37,43 @@ func (g *globals) openStore() (artifacts.Store, error) {
 // openHashMemo opens the memo of local file digests kept under home.
 func (g *globals) openHashMemo() (*filehash.Memo, error) {
 	return filehash.OpenMemo(filepath.Join(g.home, "cache", "file-hashes.json"))
+}
+
+// defaultS3Endpoint is used when DAG_S3_ENDPOINT is unset.
+const defaultS3Endpoint = "https://s3.amazonaws.com"
+
+// openS3Store opens s3://BUCKET/PREFIX with the settings of contract.md:
+// DAG_S3_ENDPOINT (host:port or URL; default AWS), AWS_ACCESS_KEY_ID,
+// AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), DAG_S3_INSECURE=1 for
+// plain HTTP, AWS_REGION (default us-east-1). A missing bucket is created.
+func openS3Store(ctx context.Context, uri string) (artifacts.Store, error) {
+	rest := strings.TrimPrefix(uri, "s3://")
+	bucket, prefix, _ := strings.Cut(rest, "/")
+	if bucket == "" {
+		return nil, fmt.Errorf("store %s: want s3://BUCKET/PREFIX: %w", uri, errdefs.ErrInvalidArgument)
+	}
+	endpoint := os.Getenv("DAG_S3_ENDPOINT")
+	if endpoint == "" {
+		endpoint = defaultS3Endpoint
+	}
+	opts := []s3.Option{
+		s3.WithPrefix(prefix),
+		s3.WithCreateBucket(true),
+		s3.WithCredentials(os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"), os.Getenv("AWS_SESSION_TOKEN")),
+	}
+	switch v := os.Getenv("DAG_S3_INSECURE"); v {
+	case "", "0", "false":
+	case "1", "true":
+		opts = append(opts, s3.WithInsecure(true))
+	default:
+		return nil, fmt.Errorf("store %s: DAG_S3_INSECURE=%q: want 1 or 0: %w", uri, v, errdefs.ErrInvalidArgument)
+	}
+	if r := os.Getenv("AWS_REGION"); r != "" {
+		opts = append(opts, s3.WithRegion(r))
+	}
+	s, err := s3.Open(ctx, endpoint, bucket, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("store %s at %s: %w", uri, endpoint, err)
+	}
+	return s, nil
 }

@@ -1,6 +1,8 @@
 package study
 
 import (
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/opencontainers/go-digest"
@@ -148,4 +150,44 @@ func mustKey(t *testing.T, n *Node, exec []string, in map[string]digest.Digest) 
 		t.Fatal(err)
 	}
 	return p.Key()
+}
+
+// TestDecodedPlanKeysMatch: a plan stored and read back (as workers do)
+// yields the same digest and the same keys as the compiled one.
+func TestDecodedPlanKeysMatch(t *testing.T) {
+	raw, _ := os.ReadFile("testdata/golden/shared-prefix.txt")
+	spec, _, _ := strings.Cut(string(raw), goldenSep)
+	s, err := Parse("shared", []byte(spec), "testdata/golden")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Compile(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := DecodePlan(p.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Digest() != p.Digest() {
+		t.Fatalf("digest changed by a round trip: %s %s", p.Digest(), q.Digest())
+	}
+	for _, n := range p.Nodes {
+		m, ok := q.Node(n.ID)
+		if !ok {
+			t.Fatalf("node %s lost", n.ID)
+		}
+		in := map[string]digest.Digest{}
+		for _, i := range n.Inputs {
+			in[i.Name] = digest.FromString(i.Node)
+		}
+		if n.Source != nil {
+			in[InputSource] = digest.FromString(n.Source.URI)
+		}
+		a, err1 := NewPreimage("default", &n, impl, nil, in)
+		b, err2 := NewPreimage("default", m, impl, nil, in)
+		if err1 != nil || err2 != nil || a.Key() != b.Key() {
+			t.Fatalf("%s: keys differ after a round trip (%v %v)", n.ID, err1, err2)
+		}
+	}
 }

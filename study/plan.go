@@ -1,6 +1,8 @@
 package study
 
 import (
+	"encoding/json"
+	"fmt"
 	"sort"
 
 	"github.com/opencontainers/go-digest"
@@ -144,4 +146,59 @@ func (p *Plan) Topo() []string {
 		}
 	}
 	return out
+}
+
+// DecodePlan reads a plan from its Encode bytes. Numbers in params come
+// back as int64 when integral and float64 otherwise, as Compile made them,
+// so keys computed from a decoded plan equal those of the original.
+func DecodePlan(b []byte) (*Plan, error) {
+	var p Plan
+	if err := unmarshalNumbers(b, &p); err != nil {
+		return nil, fmt.Errorf("decode plan: %w", err)
+	}
+	p.index = make(map[string]int, len(p.Nodes))
+	for i := range p.Nodes {
+		n := &p.Nodes[i]
+		if n.Params != nil {
+			n.Params, _ = fromJSONNumbers(n.Params).(map[string]any)
+		}
+		if n.Deps == nil {
+			n.Deps = []string{}
+		}
+		if _, dup := p.index[n.ID]; dup {
+			return nil, fmt.Errorf("decode plan: node %s twice", n.ID)
+		}
+		p.index[n.ID] = i
+	}
+	for _, n := range p.Nodes {
+		for _, d := range n.Deps {
+			if _, ok := p.index[d]; !ok {
+				return nil, fmt.Errorf("decode plan: node %s depends on unknown %s", n.ID, d)
+			}
+		}
+	}
+	return &p, nil
+}
+
+// fromJSONNumbers turns json.Number values into int64 or float64.
+func fromJSONNumbers(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = fromJSONNumbers(e)
+		}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = fromJSONNumbers(e)
+		}
+		return x
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return i
+		}
+		f, _ := x.Float64()
+		return f
+	}
+	return v
 }

@@ -1,0 +1,185 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/opencontainers/go-digest"
+
+	"github.com/dagproject/dag/artifacts"
+	"github.com/dagproject/dag/errdefs"
+	"github.com/dagproject/dag/plugins/host"
+	"github.com/dagproject/dag/study"
+)
+
+// Activities are the activity methods; a worker registers one value.
+type Activities struct {
+	store      artifacts.Store
+	pluginDirs []string
+	scratch    string
+	logs       string
+	host       string
+
+	mu      sync.Mutex
+	plans   map[digest.Digest]*study.Plan
+	plugins []host.Info // discovered once per worker
+	found   bool
+}
+
+// New returns activities over a store. pluginDirs is the plugin search
+// path (host.SearchPath); scratch holds per-run folders, removed after
+// each run; logs receives one plugin log file per node run.
+func New(store artifacts.Store, pluginDirs []string, scratch, logs string) *Activities {
+	hostname, _ := os.Hostname()
+	return &Activities{
+		store: store, pluginDirs: pluginDirs, scratch: scratch, logs: logs, host: hostname,
+		plans: map[digest.Digest]*study.Plan{},
+	}
+}
+
+// plan loads a stored plan, once per worker.
+func (a *Activities) plan(ctx context.Context, d digest.Digest) (*study.Plan, error) {
+	a.mu.Lock()
+	p, ok := a.plans[d]
+	a.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	b, err := artifacts.ReadAll(ctx, a.store, d, 256<<20)
+	if err != nil {
+		return nil, fmt.Errorf("plan %s: %w", d, err)
+	}
+	p, err = study.DecodePlan(b)
+	if err != nil {
+		return nil, fmt.Errorf("plan %s: %v: %w", d, err, errdefs.ErrDataLoss)
+	}
+	a.mu.Lock()
+	a.plans[d] = p
+	a.mu.Unlock()
+	return p, nil
+}
+
+func (a *Activities) node(ctx context.Context, in NodeInput) (*study.Plan, *study.Node, error) {
+	p, err := a.plan(ctx, in.Plan)
+	if err != nil {
+		return nil, nil, err
+	}
+	n, ok := p.Node(in.Node)
+	if !ok {
+		return nil, nil, fmt.Errorf("plan %s has no node %s: %w", in.Plan, in.Node, errdefs.ErrInvalidArgument)
+	}
+	return p, n, nil
+}
+
+// backend finds the plugin that runs a node on this worker.
+func (a *Activities) backend(ctx context.Context, n *study.Node) (host.Info, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.found {
+		infos, err := host.Discover(ctx, a.pluginDirs)
+		if err != nil {
+			return host.Info{}, err
+		}
+		a.plugins, a.found = infos, true
+	}
+	info, err := host.Lookup(a.plugins, n.Backend)
+	switch {
+	case errdefs.IsNotFound(err):
+		return host.Info{}, fmt.Errorf("node %s: backend %s is not installed on worker %s: %w", n.ID, n.Backend, a.host, errdefs.ErrFailedPrecondition)
+	case err != nil:
+		return host.Info{}, err
+	case !info.Ready:
+		return host.Info{}, fmt.Errorf("node %s: backend %s is not ready on worker %s: %s: %w", n.ID, n.Backend, a.host, info.Problem, errdefs.ErrFailedPrecondition)
+	}
+	for _, k := range info.Kinds {
+		if string(k) == string(n.Kind) {
+			return info, nil
+		}
+	}
+	return host.Info{}, fmt.Errorf("node %s: backend %s does not run %s stages: %w", n.ID, n.Backend, n.Kind, errdefs.ErrFailedPrecondition)
+}
+
+// preimage describes a node for keying, with the implementation this
+// worker would run it with.
+func (a *Activities) preimage(ctx context.Context, in NodeInput, n *study.Node) (study.Preimage, host.Info, error) {
+	inputs := make(map[string]digest.Digest, len(in.Inputs)+1)
+	for k, v := range in.Inputs {
+		inputs[k] = v
+	}
+	if n.Source != nil {
+		if in.Source == "" {
+			return study.Preimage{}, host.Info{}, fmt.Errorf("node %s: no source digest: %w", n.ID, errdefs.ErrInvalidArgument)
+		}
+		inputs[study.InputSource] = in.Source
+	}
+	var impl study.Impl
+	var execOnly []string
+	var info host.Info
+	switch n.Kind {
+	case study.KindData:
+		impl = study.BuiltinData
+	case study.KindReport:
+		impl = study.BuiltinReport
+	default:
+		var err error
+		if info, err = a.backend(ctx, n); err != nil {
+			return study.Preimage{}, host.Info{}, err
+		}
+		impl = study.Impl{Name: info.Name, Digest: info.Digest, Protocol: info.ProtocolVersion}
+		execOnly = info.ExecutionOnlyPaths()
+	}
+	pre, err := study.NewPreimage(in.Namespace, n, impl, execOnly, inputs)
+	return pre, info, err
+}
+
+// LoadGraph returns a stored plan's nodes and wiring.
+func (a *Activities) LoadGraph(ctx context.Context, plan digest.Digest) (Graph, error) {
+	p, err := a.plan(ctx, plan)
+	if err != nil {
+		return Graph{}, classify(err)
+	}
+	g := Graph{Study: p.Study, Nodes: make([]GraphNode, len(p.Nodes))}
+	for i, n := range p.Nodes {
+		g.Nodes[i] = GraphNode{ID: n.ID, Kind: n.Kind, Inputs: n.Inputs, Deps: n.Deps}
+	}
+	return g, nil
+}
+
+// Lookup computes a node's key and checks the store for its result.
+func (a *Activities) Lookup(ctx context.Context, in NodeInput) (LookupResult, error) {
+	_, n, err := a.node(ctx, in)
+	if err != nil {
+		return LookupResult{}, classify(err)
+	}
+	pre, _, err := a.preimage(ctx, in, n)
+	if err != nil {
+		return LookupResult{}, classify(err)
+	}
+	key := pre.Key()
+	r, err := artifacts.GetResult(ctx, a.store, key)
+	switch {
+	case err == nil:
+		return LookupResult{Key: key, Hit: true, Outputs: r.Outputs}, nil
+	case errdefs.IsNotFound(err):
+		return LookupResult{Key: key}, nil
+	}
+	return LookupResult{}, classify(err)
+}
+
+// runDir makes a fresh scratch folder for one attempt.
+func (a *Activities) runDir(key digest.Digest) (string, error) {
+	if err := os.MkdirAll(a.scratch, 0o755); err != nil {
+		return "", err
+	}
+	return os.MkdirTemp(a.scratch, "run-"+key.Encoded()[:12]+"-")
+}
+
+// logPath is where a node's plugin log goes.
+func (a *Activities) logPath(studyName, node string) string {
+	safe := strings.NewReplacer("/", "_", "@", "_at_", ":", "_").Replace(node)
+	return filepath.Join(a.logs, studyName, safe+".log")
+}

@@ -1,0 +1,150 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	"go.temporal.io/sdk/activity"
+
+	"github.com/dagproject/dag/artifacts"
+	"github.com/dagproject/dag/datasets"
+	"github.com/dagproject/dag/errdefs"
+	"github.com/dagproject/dag/planner"
+	"github.com/dagproject/dag/plugins"
+	"github.com/dagproject/dag/plugins/host"
+	"github.com/dagproject/dag/study"
+)
+
+// Run executes a node and publishes its result: blobs first, the result
+// record last, so a failed or cancelled attempt leaves no cache entry.
+func (a *Activities) Run(ctx context.Context, in NodeInput) (RunResult, error) {
+	p, n, err := a.node(ctx, in)
+	if err != nil {
+		return RunResult{}, classify(err)
+	}
+	pre, info, err := a.preimage(ctx, in, n)
+	if err != nil {
+		return RunResult{}, classify(err)
+	}
+	key := pre.Key()
+	started := time.Now()
+	var res RunResult
+	producer := artifacts.Producer{Host: a.host, Run: in.Run}
+	switch {
+	case n.Kind == study.KindData:
+		producer.Plugin = study.BuiltinData.Name
+		res.Outputs, err = datasets.Prepare(ctx, a.store, n, in.Source)
+	case n.Kind.Trains():
+		producer.Plugin, producer.PluginDigest = info.Name, info.Digest
+		res, err = a.train(ctx, p.Study, n, in, key, info)
+	default:
+		err = fmt.Errorf("node %s: %s stages are not implemented yet: %w", n.ID, n.Kind, errdefs.ErrFailedPrecondition)
+	}
+	if err != nil {
+		return RunResult{}, classify(err)
+	}
+	if _, err := planner.Publish(ctx, a.store, in.Namespace, p.Study, n.ID, pre.Encode(), res.Outputs, producer, started, time.Now()); err != nil {
+		return RunResult{}, classify(err)
+	}
+	res.Key = key
+	return res, nil
+}
+
+// lineage is written beside a trained model: what it was trained from.
+type lineage struct {
+	Kind   study.Kind    `json:"kind"`
+	Parent digest.Digest `json:"parent,omitempty"`
+	Data   digest.Digest `json:"data"`
+}
+
+// train runs a pretrain, SFT or DPO node through its plugin. Progress and
+// each stored checkpoint go into heartbeats; a retried attempt resumes
+// from the checkpoint its predecessor last reported.
+func (a *Activities) train(ctx context.Context, studyName string, n *study.Node, in NodeInput, key digest.Digest, info host.Info) (RunResult, error) {
+	dir, err := a.runDir(key)
+	if err != nil {
+		return RunResult{}, err
+	}
+	defer os.RemoveAll(dir)
+
+	req := plugins.TrainRequest{
+		Kind:          plugins.Kind(n.Kind),
+		Inputs:        map[string]string{},
+		OutputDir:     filepath.Join(dir, "out"),
+		CheckpointDir: filepath.Join(dir, "checkpoints"),
+	}
+	for _, d := range []string{req.OutputDir, req.CheckpointDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return RunResult{}, err
+		}
+	}
+	for name, d := range in.Inputs {
+		path := filepath.Join(dir, "in", name)
+		if err := artifacts.Materialize(ctx, a.store, d, path); err != nil {
+			return RunResult{}, fmt.Errorf("input %s: %w", name, err)
+		}
+		req.Inputs[name] = path
+	}
+	var hb Progress
+	var res RunResult
+	if activity.HasHeartbeatDetails(ctx) && activity.GetHeartbeatDetails(ctx, &hb) == nil && hb.Checkpoint != "" {
+		path := filepath.Join(dir, "in", plugins.InputResume)
+		if err := artifacts.Materialize(ctx, a.store, hb.Checkpoint, path); err != nil {
+			return RunResult{}, fmt.Errorf("resume checkpoint: %w", err)
+		}
+		req.Inputs[plugins.InputResume] = path
+		res.Resumed = hb.CheckpointStep
+	}
+	if req.Params, err = json.Marshal(n.Params); err != nil {
+		return RunResult{}, err
+	}
+	logPath := a.logPath(studyName, n.ID)
+	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
+		return RunResult{}, err
+	}
+	client, err := host.Launch(ctx, info.Path, info.Digest, host.WithLogPath(logPath))
+	if err != nil {
+		return RunResult{}, err
+	}
+	defer client.Close()
+
+	emit := plugins.EmitterFunc(func(ctx context.Context, ev plugins.Event) error {
+		switch ev.Type {
+		case plugins.EventProgress:
+			hb.Step, hb.Total = ev.Step, ev.Total
+		case plugins.EventMetrics:
+			hb.Step, hb.Metrics = ev.Step, ev.Metrics
+		case plugins.EventCheckpoint:
+			d, err := artifacts.PutDir(ctx, a.store, ev.Dir)
+			if err != nil {
+				return fmt.Errorf("store checkpoint at step %d: %w", ev.Step, err)
+			}
+			hb.Checkpoint, hb.CheckpointStep = d, ev.Step
+			os.RemoveAll(ev.Dir) // stored; the plugin no longer needs it
+		default:
+			return nil
+		}
+		activity.RecordHeartbeat(ctx, hb)
+		return nil
+	})
+	tr, err := client.Train(ctx, req, emit)
+	if err != nil {
+		return RunResult{}, err
+	}
+	res.Metrics = tr.Metrics
+	lin, _ := json.MarshalIndent(lineage{Kind: n.Kind, Parent: in.Inputs[plugins.InputModel], Data: in.Inputs[plugins.InputData]}, "", "  ")
+	if err := os.WriteFile(filepath.Join(req.OutputDir, "lineage.json"), append(lin, '\n'), 0o644); err != nil {
+		return RunResult{}, err
+	}
+	model, err := artifacts.PutDir(ctx, a.store, req.OutputDir)
+	if err != nil {
+		return RunResult{}, fmt.Errorf("store model: %w", err)
+	}
+	res.Outputs = map[string]digest.Digest{study.OutModel: model}
+	return res, nil
+}

@@ -1,0 +1,63 @@
+package activities
+
+import (
+	"github.com/opencontainers/go-digest"
+
+	"github.com/dagproject/dag/study"
+)
+
+// Graph is the part of a plan a workflow needs to schedule it.
+type Graph struct {
+	Study string      `json:"study"`
+	Nodes []GraphNode `json:"nodes"`
+}
+
+// GraphNode is one node's identity and wiring.
+type GraphNode struct {
+	ID     string        `json:"id"`
+	Kind   study.Kind    `json:"kind"`
+	Inputs []study.Input `json:"inputs,omitempty"`
+	Deps   []string      `json:"deps"`
+}
+
+// NodeInput names one node of a stored plan and the content digests of
+// its inputs, as produced upstream in this run.
+type NodeInput struct {
+	Plan      digest.Digest            `json:"plan"`
+	Namespace string                   `json:"namespace"`
+	Node      string                   `json:"node"`
+	Inputs    map[string]digest.Digest `json:"inputs,omitempty"`
+	// Source is a data node's uploaded source (a blob, or a manifest).
+	Source digest.Digest `json:"source,omitempty"`
+	// Run identifies the run, for producer records.
+	Run string `json:"run,omitempty"`
+}
+
+// LookupResult says whether a node's result is cached.
+type LookupResult struct {
+	Key     digest.Digest            `json:"key"`
+	Hit     bool                     `json:"hit"`
+	Outputs map[string]digest.Digest `json:"outputs,omitempty"`
+}
+
+// RunResult is a node's published outputs.
+type RunResult struct {
+	Key     digest.Digest            `json:"key"`
+	Outputs map[string]digest.Digest `json:"outputs"`
+	// Resumed is the step a training node resumed from (0 = from scratch).
+	Resumed int64 `json:"resumed,omitempty"`
+	// Metrics are a training node's final metrics.
+	Metrics map[string]float64 `json:"metrics,omitempty"`
+}
+
+// Progress is a running node's heartbeat: what `dag status` shows and
+// what a retried attempt resumes from.
+type Progress struct {
+	Step    int64              `json:"step"`
+	Total   int64              `json:"total"`
+	Metrics map[string]float64 `json:"metrics,omitempty"`
+	// Checkpoint is the latest checkpoint stored (scratch, never a cache
+	// entry) and the step it holds.
+	Checkpoint     digest.Digest `json:"checkpoint,omitempty"`
+	CheckpointStep int64         `json:"checkpoint_step,omitempty"`
+}

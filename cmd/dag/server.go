@@ -1,0 +1,71 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
+
+	"github.com/dagproject/dag/workflows"
+)
+
+func init() {
+	extraCommands = append(extraCommands, newServerCommand)
+}
+
+func newServerCommand(g *globals) *cobra.Command {
+	var idleExit time.Duration
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run the embedded Temporal server, its Web UI and a worker in the foreground",
+		Long: `Run the embedded Temporal server (SQLite under home), the Temporal Web UI
+and a worker, until interrupted. Other dag commands with the same home find
+it through <home>/server.json. With --idle-exit, it stops after that long
+with no running study.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			if sf, ok := g.liveServer(ctx); ok {
+				return fmt.Errorf("a dag server already runs for %s (pid %d, %s)", g.home, sf.PID, sf.Frontend)
+			}
+			sess, err := g.startEmbedded(ctx, true, true)
+			if err != nil {
+				return err
+			}
+			defer sess.close()
+			fmt.Fprintf(g.stderr, "dag server: web ui %s, home %s\n", sess.ui, g.home)
+			if g.json {
+				if err := g.printJSON(map[string]string{"ui": sess.ui, "home": g.home}); err != nil {
+					return err
+				}
+			}
+			idleSince := time.Now()
+			for {
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-time.After(5 * time.Second):
+				}
+				if idleExit <= 0 {
+					continue
+				}
+				resp, err := sess.client.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{
+					Namespace: g.namespace,
+					Query:     fmt.Sprintf("WorkflowType = '%s' AND ExecutionStatus = '%s'", workflows.StudyWorkflow, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING),
+				})
+				if err != nil || resp.GetCount() > 0 {
+					idleSince = time.Now()
+					continue
+				}
+				if time.Since(idleSince) > idleExit {
+					fmt.Fprintf(g.stderr, "dag server: idle for %s, stopping\n", idleExit)
+					return nil
+				}
+			}
+		},
+	}
+	cmd.Flags().DurationVar(&idleExit, "idle-exit", 0, "stop after this long with no running study (0 = never)")
+	return cmd
+}

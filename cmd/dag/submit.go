@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/spf13/cobra"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/dagproject/dag/artifacts"
+	"github.com/dagproject/dag/datasets"
+	"github.com/dagproject/dag/study"
+	"github.com/dagproject/dag/workflows"
+)
+
+func init() {
+	extraCommands = append(extraCommands, newSubmitCommand)
+}
+
+func newSubmitCommand(g *globals) *cobra.Command {
+	var wait bool
+	var parallel int
+	cmd := &cobra.Command{
+		Use:   "submit FILE",
+		Short: "Run a study (or attach to an identical running one)",
+		Long: `Compile a study, upload its local sources and plan to the store, and start
+its run on Temporal. Nodes whose results are cached are not executed again.
+
+Submitting a study identical to one still running (same plan, same source
+contents) attaches to that run; after it finished, a new run starts whose
+unchanged nodes come out "cached". With --wait, dag shows live progress
+and exits non-zero if any node failed.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			in, err := g.prepareRun(ctx, args[0], parallel)
+			if err != nil {
+				return err
+			}
+			mode := detached
+			if wait {
+				mode = withWorker
+			}
+			sess, err := g.connect(ctx, mode)
+			if err != nil {
+				return err
+			}
+			defer sess.close()
+			run, attached, err := startStudy(ctx, sess.client, in)
+			if err != nil {
+				return err
+			}
+			g.announce(run, in.Study, attached, sess.ui)
+			if !wait {
+				if g.json {
+					return g.printJSON(runDocument{Run: run.RunID, Study: in.Study, Status: "running", Nodes: []nodeDocument{}})
+				}
+				return nil
+			}
+			return g.follow(ctx, sess.client, run)
+		},
+	}
+	cmd.Flags().BoolVar(&wait, "wait", false, "follow the run until it ends, showing progress")
+	cmd.Flags().IntVar(&parallel, "parallel", 4, "nodes run at once")
+	return cmd
+}
+
+// prepareRun compiles a study and stores everything a worker needs: each
+// local source and the plan, by digest.
+func (g *globals) prepareRun(ctx context.Context, file string, parallel int) (workflows.StudyInput, error) {
+	s, err := study.Load(file)
+	if err != nil {
+		return workflows.StudyInput{}, err
+	}
+	p, err := study.Compile(s)
+	if err != nil {
+		return workflows.StudyInput{}, err
+	}
+	store, err := g.openStore()
+	if err != nil {
+		return workflows.StudyInput{}, err
+	}
+	memo, err := g.openHashMemo()
+	if err != nil {
+		return workflows.StudyInput{}, err
+	}
+	in := workflows.StudyInput{Study: p.Study, Namespace: g.namespace, Sources: map[string]digest.Digest{}, Parallelism: parallel}
+	for _, n := range p.Nodes {
+		if n.Source == nil {
+			continue
+		}
+		d, err := uploadSource(ctx, store, n.Source, memo.HashFunc())
+		if err != nil {
+			return workflows.StudyInput{}, fmt.Errorf("%s: %s: %w", n.ID, n.Source.URI, err)
+		}
+		in.Sources[n.ID] = d
+	}
+	_ = memo.Save() // only saves re-hashing next time
+	if in.Plan, err = artifacts.PutBytes(ctx, store, p.Encode()); err != nil {
+		return workflows.StudyInput{}, err
+	}
+	return in, nil
+}
+
+// uploadSource stores a local source unless its bytes are already there.
+func uploadSource(ctx context.Context, s artifacts.Store, src *study.Source, hash artifacts.HashFunc) (digest.Digest, error) {
+	if src.Format != "dir" && !src.Remote() {
+		if d, _, err := hash(src.Path); err == nil {
+			if _, err := s.Stat(ctx, d); err == nil {
+				return d, nil
+			}
+		}
+	}
+	return datasets.Upload(ctx, s, src)
+}
+
+// runRef names one run: Temporal's workflow ID and run ID.
+type runRef struct {
+	WorkflowID string
+	RunID      string
+}
+
+// workflowID is the same for identical submissions (study name, plan and
+// source contents), which is what lets a resubmit attach to a running one.
+func workflowID(in workflows.StudyInput) string {
+	var b strings.Builder
+	b.WriteString(in.Plan.String())
+	ids := make([]string, 0, len(in.Sources))
+	for id := range in.Sources {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		fmt.Fprintf(&b, "\n%s=%s", id, in.Sources[id])
+	}
+	return "dag-" + in.Study + "-" + digest.FromString(b.String()).Encoded()[:12]
+}
+
+func startStudy(ctx context.Context, c client.Client, in workflows.StudyInput) (runRef, bool, error) {
+	id := workflowID(in)
+	opts := client.StartWorkflowOptions{
+		ID:                       id,
+		TaskQueue:                workflows.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		Memo:                     map[string]any{"study": in.Study, "plan": in.Plan.String(), "input": in},
+		TypedSearchAttributes:    temporal.NewSearchAttributes(temporal.NewSearchAttributeKeyKeyword(SearchAttrStudy).ValueSet(in.Study)),
+	}
+	run, err := c.ExecuteWorkflow(ctx, opts, workflows.StudyWorkflow, in)
+	if err != nil {
+		return runRef{}, false, fmt.Errorf("start %s: %w", id, err)
+	}
+	attached := false
+	if desc, err := c.DescribeWorkflowExecution(ctx, id, run.GetRunID()); err == nil {
+		attached = desc.WorkflowExecutionInfo.GetHistoryLength() > 3
+	}
+	return runRef{WorkflowID: id, RunID: run.GetRunID()}, attached, nil
+}
+
+// announce tells the user (on stderr) which run this is and where to see it.
+func (g *globals) announce(r runRef, studyName string, attached bool, ui string) {
+	verb := "started"
+	if attached {
+		verb = "attached to running"
+	}
+	fmt.Fprintf(g.stderr, "%s run %s of study %s\n", verb, r.RunID, studyName)
+	if ui != "" {
+		fmt.Fprintf(g.stderr, "web ui: %s/namespaces/%s/workflows/%s/%s\n", ui, g.namespace, r.WorkflowID, r.RunID)
+	}
+}

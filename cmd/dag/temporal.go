@@ -1,0 +1,276 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/dagproject/dag/activities"
+	"github.com/dagproject/dag/errdefs"
+	"github.com/dagproject/dag/internal/embedded"
+	"github.com/dagproject/dag/workflows"
+)
+
+// SearchAttrStudy makes studies findable in the Web UI and by `dag status`.
+const SearchAttrStudy = "DagStudy"
+
+// serverFile is <home>/server.json: how later commands find the embedded
+// server a `dag server` (or a waiting `dag submit`) is running.
+type serverFile struct {
+	Frontend string `json:"frontend"`
+	UI       string `json:"ui,omitempty"`
+	PID      int    `json:"pid"`
+	Store    string `json:"store"`
+}
+
+// session is a connection to Temporal, possibly with a server and a
+// worker this process runs itself.
+type session struct {
+	client client.Client
+	ui     string
+	stops  []func()
+}
+
+func (s *session) close() {
+	for i := len(s.stops) - 1; i >= 0; i-- {
+		s.stops[i]()
+	}
+}
+
+// sessionMode says what a command needs from Temporal.
+type sessionMode int
+
+const (
+	// clientOnly: query or signal; an embedded server is started without a
+	// worker if none is running.
+	clientOnly sessionMode = iota
+	// withWorker: the command waits for work to finish, so if it has to
+	// start the embedded server it also runs a worker.
+	withWorker
+	// detached: the work must go on after the command exits; a
+	// background `dag server` is started if none is running.
+	detached
+)
+
+func (g *globals) serverFilePath() string { return filepath.Join(g.home, "server.json") }
+
+// connect returns a Temporal session per contract.md: --temporal dials a
+// cluster; otherwise the embedded server under home is found through
+// server.json or started.
+func (g *globals) connect(ctx context.Context, mode sessionMode) (*session, error) {
+	if g.temporal != "" {
+		c, err := g.dial(ctx, g.temporal)
+		if err != nil {
+			return nil, err
+		}
+		return &session{client: c, stops: []func(){c.Close}}, nil
+	}
+	if sf, ok := g.liveServer(ctx); ok {
+		if sf.Store != g.store {
+			return nil, fmt.Errorf("the running dag server (pid %d) uses store %s, not %s: stop it or use the same --store: %w", sf.PID, sf.Store, g.store, errdefs.ErrFailedPrecondition)
+		}
+		c, err := g.dial(ctx, sf.Frontend)
+		if err != nil {
+			return nil, err
+		}
+		return &session{client: c, ui: sf.UI, stops: []func(){c.Close}}, nil
+	}
+	if mode == detached {
+		if err := g.spawnServer(ctx); err != nil {
+			return nil, err
+		}
+		return g.connect(ctx, clientOnly)
+	}
+	return g.startEmbedded(ctx, mode == withWorker, false)
+}
+
+func (g *globals) dial(ctx context.Context, addr string) (client.Client, error) {
+	c, err := client.DialContext(ctx, client.Options{HostPort: addr, Namespace: g.namespace, Logger: quietLogger{}})
+	if err != nil {
+		return nil, fmt.Errorf("temporal at %s: %v: %w", addr, err, errdefs.ErrUnavailable)
+	}
+	return c, nil
+}
+
+// liveServer reads server.json and checks that its server answers.
+func (g *globals) liveServer(ctx context.Context) (serverFile, bool) {
+	b, err := os.ReadFile(g.serverFilePath())
+	if err != nil {
+		return serverFile{}, false
+	}
+	var sf serverFile
+	if json.Unmarshal(b, &sf) != nil || sf.Frontend == "" {
+		return serverFile{}, false
+	}
+	if sf.PID > 0 && syscall.Kill(sf.PID, 0) != nil {
+		return serverFile{}, false
+	}
+	cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	c, err := client.DialContext(cctx, client.Options{HostPort: sf.Frontend, Namespace: g.namespace, Logger: quietLogger{}})
+	if err != nil {
+		return serverFile{}, false
+	}
+	defer c.Close()
+	if _, err := c.CheckHealth(cctx, &client.CheckHealthRequest{}); err != nil {
+		return serverFile{}, false
+	}
+	return sf, true
+}
+
+// startEmbedded runs the embedded server in this process, holding
+// <home>/temporal.lock so no other process opens the same database.
+func (g *globals) startEmbedded(ctx context.Context, runWorker, foreground bool) (*session, error) {
+	if err := os.MkdirAll(g.home, 0o755); err != nil {
+		return nil, err
+	}
+	lock, err := os.OpenFile(filepath.Join(g.home, "temporal.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		lock.Close()
+		// Another process is starting or running the server: use it.
+		if sf, ok := g.waitForServer(ctx, 60*time.Second); ok {
+			c, err := g.dial(ctx, sf.Frontend)
+			if err != nil {
+				return nil, err
+			}
+			return &session{client: c, ui: sf.UI, stops: []func(){c.Close}}, nil
+		}
+		return nil, fmt.Errorf("another dag process holds %s but serves nothing: %w", lock.Name(), errdefs.ErrUnavailable)
+	}
+	s := &session{stops: []func(){func() { lock.Close() }}}
+	srv, err := embedded.Start(embedded.Config{
+		DBFile:           filepath.Join(g.home, "temporal", "temporal.db"),
+		Namespaces:       []string{g.namespace},
+		SearchAttributes: map[string]enumspb.IndexedValueType{SearchAttrStudy: enumspb.INDEXED_VALUE_TYPE_KEYWORD},
+		LogFile:          filepath.Join(g.home, "logs", "temporal.log"),
+		NoUI:             !foreground && !runWorker,
+	})
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	s.stops = append(s.stops, srv.Stop)
+	s.ui = srv.UI
+	c, err := g.dial(ctx, srv.Frontend)
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	s.client = c
+	s.stops = append(s.stops, c.Close)
+	if runWorker {
+		stop, err := g.startWorker(c)
+		if err != nil {
+			s.close()
+			return nil, err
+		}
+		s.stops = append(s.stops, stop)
+		// Only a server with a worker is worth finding: without one,
+		// submitted work would wait for nobody.
+		sf := serverFile{Frontend: srv.Frontend, UI: srv.UI, PID: os.Getpid(), Store: g.store}
+		if err := writeJSONFile(g.serverFilePath(), sf); err != nil {
+			s.close()
+			return nil, err
+		}
+		s.stops = append(s.stops, func() { os.Remove(g.serverFilePath()) })
+	}
+	return s, nil
+}
+
+// startWorker runs the study workflow and its activities on this process.
+func (g *globals) startWorker(c client.Client) (func(), error) {
+	store, err := g.openStore()
+	if err != nil {
+		return nil, err
+	}
+	// Heartbeats carry live progress (`dag submit --wait`, `dag status`), so
+	// they reach the server every couple of seconds, not once a minute.
+	w := worker.New(c, workflows.TaskQueue, worker.Options{MaxHeartbeatThrottleInterval: 2 * time.Second})
+	w.RegisterWorkflowWithOptions(workflows.Study, workflowOptions())
+	w.RegisterActivity(activities.New(store, g.pluginSearchPath(),
+		filepath.Join(g.home, "scratch"), filepath.Join(g.home, "logs")))
+	if err := w.Start(); err != nil {
+		return nil, fmt.Errorf("worker: %w", err)
+	}
+	return w.Stop, nil
+}
+
+// spawnServer starts `dag server` in the background for work that must
+// outlive this command, and waits until it serves.
+func (g *globals) spawnServer(ctx context.Context) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(g.home, "logs"), 0o755); err != nil {
+		return err
+	}
+	logf, err := os.OpenFile(filepath.Join(g.home, "logs", "server.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	cmd := exec.Command(exe, "server", "--home", g.home, "--store", g.store, "--namespace", g.namespace, "--idle-exit", "10m")
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start dag server: %w", err)
+	}
+	go cmd.Wait()
+	if _, ok := g.waitForServer(ctx, 90*time.Second); !ok {
+		return fmt.Errorf("dag server did not come up; see %s: %w", logf.Name(), errdefs.ErrUnavailable)
+	}
+	return nil
+}
+
+func (g *globals) waitForServer(ctx context.Context, limit time.Duration) (serverFile, bool) {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		if sf, ok := g.liveServer(ctx); ok {
+			return sf, true
+		}
+		select {
+		case <-ctx.Done():
+			return serverFile{}, false
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	return serverFile{}, false
+}
+
+func writeJSONFile(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func workflowOptions() workflow.RegisterOptions {
+	return workflow.RegisterOptions{Name: workflows.StudyWorkflow}
+}
+
+// quietLogger drops the SDK's own logging; dag reports what matters.
+type quietLogger struct{}
+
+func (quietLogger) Debug(string, ...interface{}) {}
+func (quietLogger) Info(string, ...interface{})  {}
+func (quietLogger) Warn(string, ...interface{})  {}
+func (quietLogger) Error(string, ...interface{}) {}

@@ -1,0 +1,242 @@
+package embedded
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	uiserver "github.com/temporalio/ui-server/v2/server"
+	uiconfig "github.com/temporalio/ui-server/v2/server/config"
+	uioptions "github.com/temporalio/ui-server/v2/server/server_options"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/server/common/authorization"
+	"go.temporal.io/server/common/cluster"
+	"go.temporal.io/server/common/config"
+	"go.temporal.io/server/common/dynamicconfig"
+	"go.temporal.io/server/common/log"
+	"go.temporal.io/server/common/membership/static"
+	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
+	"go.temporal.io/server/common/primitives"
+	sqliteschema "go.temporal.io/server/schema/sqlite"
+	"go.temporal.io/server/temporal"
+)
+
+// Config describes an embedded server. Zero ports mean: the default port
+// when free (7233 for gRPC, 8233 for the UI), otherwise any free port.
+type Config struct {
+	// DBFile is the SQLite database; created with its schema when missing.
+	DBFile string
+	// Namespaces are created if absent.
+	Namespaces []string
+	// SearchAttributes are registered on new namespaces (Keyword etc.).
+	SearchAttributes map[string]enumspb.IndexedValueType
+	// FrontendPort and UIPort; 0 picks as described above.
+	FrontendPort, UIPort int
+	// NoUI skips the Web UI.
+	NoUI bool
+	// LogFile receives the server's own log (warnings and errors).
+	LogFile string
+}
+
+// Server is a running embedded Temporal server.
+type Server struct {
+	srv temporal.Server
+	ui  *uiserver.Server
+	// Frontend is the gRPC address clients and workers dial.
+	Frontend string
+	// UI is the Web UI's base URL ("" without UI).
+	UI string
+}
+
+const loopback = "127.0.0.1"
+
+// Start starts the server and returns once its frontend accepts calls.
+func Start(c Config) (*Server, error) {
+	if c.DBFile == "" || len(c.Namespaces) == 0 {
+		return nil, errors.New("embedded temporal: DBFile and Namespaces are required")
+	}
+	if err := os.MkdirAll(filepath.Dir(c.DBFile), 0o755); err != nil {
+		return nil, err
+	}
+	front, err := pickPort(c.FrontendPort, 7233)
+	if err != nil {
+		return nil, err
+	}
+	ports := map[string]int{"frontend": front}
+	for _, svc := range []string{"frontend-http", "history", "matching", "worker"} {
+		if ports[svc], err = freePort(); err != nil {
+			return nil, err
+		}
+	}
+	sqlConf, err := sqlConfig(c)
+	if err != nil {
+		return nil, err
+	}
+	conf := serverConfig(ports, sqlConf)
+	var logger log.Logger = log.NewNoopLogger()
+	if c.LogFile != "" {
+		if err := os.MkdirAll(filepath.Dir(c.LogFile), 0o755); err != nil {
+			return nil, err
+		}
+		zl := log.BuildZapLogger(log.Config{Level: "warn", OutputFile: c.LogFile, Format: "json"})
+		if zl == nil {
+			return nil, fmt.Errorf("embedded temporal: cannot log to %s", c.LogFile)
+		}
+		logger = log.NewZapLogger(zl)
+	}
+	authorizer, err := authorization.GetAuthorizerFromConfig(&conf.Global.Authorization)
+	if err != nil {
+		return nil, err
+	}
+	claims, err := authorization.GetClaimMapperFromConfig(&conf.Global.Authorization, logger)
+	if err != nil {
+		return nil, err
+	}
+	hosts := map[primitives.ServiceName]static.Hosts{}
+	for name, svc := range map[primitives.ServiceName]string{
+		primitives.FrontendService: "frontend", primitives.HistoryService: "history",
+		primitives.MatchingService: "matching", primitives.WorkerService: "worker",
+	} {
+		hosts[name] = static.SingleLocalHost(net.JoinHostPort(loopback, strconv.Itoa(ports[svc])))
+	}
+	dyn := dynamicconfig.StaticClient{
+		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
+		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():                 4096,
+	}
+	srv, err := temporal.NewServer(
+		temporal.WithConfig(conf),
+		temporal.ForServices(temporal.DefaultServices),
+		temporal.WithStaticHosts(hosts),
+		temporal.WithLogger(logger),
+		temporal.WithAuthorizer(authorizer),
+		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return claims }),
+		temporal.WithDynamicConfigClient(dyn),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("embedded temporal: %w", err)
+	}
+	if err := srv.Start(); err != nil {
+		return nil, fmt.Errorf("embedded temporal: start: %w", err)
+	}
+	s := &Server{srv: srv, Frontend: net.JoinHostPort(loopback, strconv.Itoa(front))}
+	if !c.NoUI {
+		uiPort, err := pickPort(c.UIPort, 8233)
+		if err != nil {
+			srv.Stop()
+			return nil, err
+		}
+		s.ui = uiserver.NewServer(uioptions.WithConfigProvider(&uiconfig.Config{
+			Host: loopback, Port: uiPort, TemporalGRPCAddress: s.Frontend,
+			EnableUI: true, HideLogs: true, DisableNewsFetch: true,
+			CORS: uiconfig.CORS{CookieInsecure: true},
+		}))
+		// The UI's Start blocks until Stop; a failure to serve leaves dag
+		// working without the UI, so it is only logged.
+		go func() {
+			if err := s.ui.Start(); err != nil {
+				logger.Warn("web ui stopped: " + err.Error())
+			}
+		}()
+		s.UI = "http://" + net.JoinHostPort(loopback, strconv.Itoa(uiPort))
+	}
+	return s, nil
+}
+
+// Stop stops the UI and the server.
+func (s *Server) Stop() {
+	if s.ui != nil {
+		s.ui.Stop()
+	}
+	s.srv.Stop()
+}
+
+func sqlConfig(c Config) (*config.SQL, error) {
+	conf := &config.SQL{
+		PluginName:   sqliteplugin.PluginName,
+		DatabaseName: c.DBFile,
+		ConnectAttributes: map[string]string{
+			"mode": "rwc", "_journal_mode": "WAL", "_busy_timeout": "10000",
+		},
+	}
+	if _, err := os.Stat(c.DBFile); errors.Is(err, os.ErrNotExist) {
+		if err := sqliteschema.SetupSchema(conf); err != nil {
+			return nil, fmt.Errorf("embedded temporal: schema: %w", err)
+		}
+	}
+	var nss []*sqliteschema.NamespaceConfig
+	for _, ns := range c.Namespaces {
+		nc, err := sqliteschema.NewNamespaceConfig(clusterName, ns, false, c.SearchAttributes)
+		if err != nil {
+			return nil, fmt.Errorf("embedded temporal: namespace %s: %w", ns, err)
+		}
+		nss = append(nss, nc)
+	}
+	if err := sqliteschema.CreateNamespaces(conf, nss...); err != nil {
+		return nil, fmt.Errorf("embedded temporal: namespaces: %w", err)
+	}
+	return conf, nil
+}
+
+const clusterName = "active"
+
+func serverConfig(ports map[string]int, sqlConf *config.SQL) *config.Config {
+	var conf config.Config
+	conf.Global.Membership.MaxJoinDuration = 30 * time.Second
+	conf.Global.Membership.BroadcastAddress = loopback
+	conf.Persistence.DefaultStore = "sqlite"
+	conf.Persistence.VisibilityStore = "sqlite"
+	conf.Persistence.NumHistoryShards = 1
+	conf.Persistence.DataStores = map[string]config.DataStore{"sqlite": {SQL: sqlConf}}
+	front := net.JoinHostPort(loopback, strconv.Itoa(ports["frontend"]))
+	conf.ClusterMetadata = &cluster.Config{
+		FailoverVersionIncrement: 10,
+		MasterClusterName:        clusterName,
+		CurrentClusterName:       clusterName,
+		ClusterInformation: map[string]cluster.ClusterInformation{clusterName: {
+			Enabled: true, InitialFailoverVersion: 1, RPCAddress: front,
+			HTTPAddress: net.JoinHostPort(loopback, strconv.Itoa(ports["frontend-http"])),
+		}},
+	}
+	conf.DCRedirectionPolicy.Policy = "noop"
+	conf.Services = map[string]config.Service{}
+	for _, svc := range []string{"frontend", "history", "matching", "worker"} {
+		var s config.Service
+		s.RPC.GRPCPort = ports[svc]
+		s.RPC.BindOnIP = loopback
+		if svc == "frontend" {
+			s.RPC.HTTPPort = ports["frontend-http"]
+		}
+		conf.Services[svc] = s
+	}
+	conf.Archival.History.State = "disabled"
+	conf.Archival.Visibility.State = "disabled"
+	conf.NamespaceDefaults.Archival.History.State = "disabled"
+	conf.NamespaceDefaults.Archival.Visibility.State = "disabled"
+	conf.PublicClient.HostPort = front
+	return &conf
+}
+
+// pickPort returns want when set, else def when free, else a free port.
+func pickPort(want, def int) (int, error) {
+	if want > 0 {
+		return want, nil
+	}
+	if l, err := net.Listen("tcp", net.JoinHostPort(loopback, strconv.Itoa(def))); err == nil {
+		l.Close()
+		return def, nil
+	}
+	return freePort()
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", loopback+":0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}

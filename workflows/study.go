@@ -1,0 +1,311 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/dagproject/dag/activities"
+	"github.com/dagproject/dag/study"
+)
+
+// Names registered with Temporal.
+const (
+	StudyWorkflow = "dag.Study"
+	QueryState    = "state"
+	TaskQueue     = "dag"
+)
+
+// StudyInput starts a run of a stored plan.
+type StudyInput struct {
+	Study     string        `json:"study"`
+	Namespace string        `json:"namespace"`
+	Plan      digest.Digest `json:"plan"`
+	// Sources are the uploaded sources of data nodes, by node ID.
+	Sources map[string]digest.Digest `json:"sources"`
+	// Parallelism bounds nodes in flight (default 4).
+	Parallelism int `json:"parallelism,omitempty"`
+}
+
+// Outcome is what happened to a node in a run (contract.md).
+type Outcome string
+
+// The outcomes.
+const (
+	Pending   Outcome = "pending"
+	Running   Outcome = "running"
+	Executed  Outcome = "executed"
+	Cached    Outcome = "cached"
+	Failed    Outcome = "failed"
+	Skipped   Outcome = "skipped"
+	Cancelled Outcome = "cancelled"
+)
+
+// NodeState is one node's state in a run.
+type NodeState struct {
+	ID      string                   `json:"id"`
+	Kind    study.Kind               `json:"kind"`
+	Key     digest.Digest            `json:"key,omitempty"`
+	Outcome Outcome                  `json:"outcome"`
+	Outputs map[string]digest.Digest `json:"outputs"`
+	Error   string                   `json:"error,omitempty"`
+	// Resumed is the step a training node resumed from after a retry.
+	Resumed  int64     `json:"resumed,omitempty"`
+	Started  time.Time `json:"started,omitempty"`
+	Finished time.Time `json:"finished,omitempty"`
+}
+
+// State is a run's state, as the "state" query returns it.
+type State struct {
+	Study string      `json:"study"`
+	Nodes []NodeState `json:"nodes"`
+}
+
+// nodeDone reports a finished node to the scheduler loop.
+type nodeDone struct {
+	ID      string
+	Key     digest.Digest
+	Outputs map[string]digest.Digest
+	Cached  bool
+	Resumed int64
+	Err     string
+	Cancel  bool
+}
+
+// Study runs a plan. It returns the final state; when a node failed the
+// error lists them (and the state is still queryable).
+func Study(ctx workflow.Context, in StudyInput) (State, error) {
+	if in.Parallelism <= 0 {
+		in.Parallelism = 4
+	}
+	var a *activities.Activities
+	info := workflow.GetInfo(ctx)
+	var g activities.Graph
+	short := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 2 * time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumAttempts: 5},
+	})
+	if err := workflow.ExecuteActivity(short, a.LoadGraph, in.Plan).Get(ctx, &g); err != nil {
+		return State{}, err
+	}
+	s := newScheduler(g)
+	if err := workflow.SetQueryHandler(ctx, QueryState, func() (State, error) { return s.snapshot(in.Study), nil }); err != nil {
+		return State{}, err
+	}
+
+	done := workflow.NewChannel(ctx)
+	// Finishes are sent and received outside cancellation, so a cancelled
+	// run still collects every node's final state. (A context belongs to
+	// the coroutine that made it: each sender makes its own.)
+	quiet, _ := workflow.NewDisconnectedContext(ctx)
+	running := 0
+	for {
+		if ctx.Err() == nil {
+			for _, id := range s.ready() {
+				if running >= in.Parallelism {
+					break
+				}
+				n := s.nodes[id]
+				n.Outcome, n.Started = Running, workflow.Now(ctx)
+				nin := activities.NodeInput{
+					Plan: in.Plan, Namespace: in.Namespace, Node: id,
+					Inputs: s.inputs(id), Source: in.Sources[id], Run: info.WorkflowExecution.RunID,
+				}
+				running++
+				workflow.Go(ctx, func(ctx workflow.Context) {
+					r := runNode(ctx, nin)
+					send, _ := workflow.NewDisconnectedContext(ctx)
+					done.Send(send, r)
+				})
+			}
+		}
+		if running == 0 {
+			break
+		}
+		var r nodeDone
+		done.Receive(quiet, &r)
+		running--
+		s.finish(r, workflow.Now(ctx))
+	}
+	if ctx.Err() != nil {
+		s.cancelPending()
+		return s.snapshot(in.Study), temporal.NewCanceledError()
+	}
+	if failed := s.failed(); len(failed) > 0 {
+		return s.snapshot(in.Study), temporal.NewApplicationError(
+			fmt.Sprintf("%d node(s) failed: %s", len(failed), strings.Join(failed, ", ")), "NodesFailed")
+	}
+	return s.snapshot(in.Study), nil
+}
+
+// runNode looks a node up and, on a miss, runs it.
+func runNode(ctx workflow.Context, in activities.NodeInput) nodeDone {
+	var a *activities.Activities
+	lookup := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		ActivityID:          "lookup:" + in.Node,
+		StartToCloseTimeout: 10 * time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumAttempts: 5},
+	})
+	var lr activities.LookupResult
+	if err := workflow.ExecuteActivity(lookup, a.Lookup, in).Get(ctx, &lr); err != nil {
+		return failure(in.Node, err)
+	}
+	if lr.Hit {
+		return nodeDone{ID: in.Node, Key: lr.Key, Outputs: lr.Outputs, Cached: true}
+	}
+	run := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		ActivityID:          "run:" + in.Node,
+		StartToCloseTimeout: 72 * time.Hour,
+		HeartbeatTimeout:    time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute, MaximumAttempts: 4,
+		},
+	})
+	var rr activities.RunResult
+	if err := workflow.ExecuteActivity(run, a.Run, in).Get(ctx, &rr); err != nil {
+		return failure(in.Node, err)
+	}
+	return nodeDone{ID: in.Node, Key: rr.Key, Outputs: rr.Outputs, Resumed: rr.Resumed}
+}
+
+func failure(id string, err error) nodeDone {
+	if temporal.IsCanceledError(err) {
+		return nodeDone{ID: id, Cancel: true, Err: "cancelled"}
+	}
+	return nodeDone{ID: id, Err: rootMessage(err)}
+}
+
+// rootMessage is what a user needs from a failure: the message of the
+// outermost application error (an activity failure wraps the error the
+// activity classified), without Temporal's type decorations.
+func rootMessage(err error) string {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return app.Message()
+	}
+	return err.Error()
+}
+
+// scheduler tracks node states; it is plain data, so its decisions are
+// deterministic given the order finishes arrive in.
+type scheduler struct {
+	order []string // node IDs, sorted
+	nodes map[string]*NodeState
+	graph map[string]activities.GraphNode
+	users map[string][]string
+}
+
+func newScheduler(g activities.Graph) *scheduler {
+	s := &scheduler{nodes: map[string]*NodeState{}, graph: map[string]activities.GraphNode{}, users: map[string][]string{}}
+	for _, n := range g.Nodes {
+		s.order = append(s.order, n.ID)
+		s.nodes[n.ID] = &NodeState{ID: n.ID, Kind: n.Kind, Outcome: Pending, Outputs: map[string]digest.Digest{}}
+		s.graph[n.ID] = n
+		for _, d := range n.Deps {
+			s.users[d] = append(s.users[d], n.ID)
+		}
+	}
+	sort.Strings(s.order)
+	return s
+}
+
+func ok(o Outcome) bool { return o == Executed || o == Cached }
+
+// ready returns pending nodes whose deps all succeeded, sorted.
+func (s *scheduler) ready() []string {
+	var out []string
+	for _, id := range s.order {
+		if s.nodes[id].Outcome != Pending {
+			continue
+		}
+		all := true
+		for _, d := range s.graph[id].Deps {
+			if !ok(s.nodes[d].Outcome) {
+				all = false
+				break
+			}
+		}
+		if all {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// inputs maps a node's input names to its deps' output digests.
+func (s *scheduler) inputs(id string) map[string]digest.Digest {
+	in := map[string]digest.Digest{}
+	for _, i := range s.graph[id].Inputs {
+		in[i.Name] = s.nodes[i.Node].Outputs[i.Output]
+	}
+	return in
+}
+
+func (s *scheduler) finish(r nodeDone, now time.Time) {
+	n := s.nodes[r.ID]
+	n.Finished = now
+	switch {
+	case r.Cancel:
+		n.Outcome, n.Error = Cancelled, r.Err
+	case r.Err != "":
+		n.Outcome, n.Error = Failed, r.Err
+		s.skipUsers(r.ID)
+	default:
+		n.Key, n.Outputs, n.Resumed = r.Key, r.Outputs, r.Resumed
+		n.Outcome = Executed
+		if r.Cached {
+			n.Outcome = Cached
+		}
+	}
+}
+
+// skipUsers marks everything downstream of a failed node as skipped.
+func (s *scheduler) skipUsers(id string) {
+	users := append([]string{}, s.users[id]...)
+	sort.Strings(users)
+	for _, u := range users {
+		if s.nodes[u].Outcome == Pending {
+			s.nodes[u].Outcome = Skipped
+			s.nodes[u].Error = "depends on failed " + id
+			s.skipUsers(u)
+		}
+	}
+}
+
+func (s *scheduler) cancelPending() {
+	for _, id := range s.order {
+		if n := s.nodes[id]; n.Outcome == Pending || n.Outcome == Running {
+			n.Outcome = Cancelled
+		}
+	}
+}
+
+func (s *scheduler) failed() []string {
+	var out []string
+	for _, id := range s.order {
+		if s.nodes[id].Outcome == Failed {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func (s *scheduler) snapshot(studyName string) State {
+	st := State{Study: studyName, Nodes: make([]NodeState, 0, len(s.order))}
+	for _, id := range s.order {
+		n := *s.nodes[id]
+		outs := make(map[string]digest.Digest, len(n.Outputs))
+		for k, v := range n.Outputs {
+			outs[k] = v
+		}
+		n.Outputs = outs
+		st.Nodes = append(st.Nodes, n)
+	}
+	return st
+}

@@ -184,7 +184,7 @@ func newStatusCommand(g *globals) *cobra.Command {
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			sess, err := g.connect(ctx, clientOnly)
+			sess, err := g.connect(ctx)
 			if err != nil {
 				return err
 			}
@@ -213,7 +213,7 @@ func newCancelCommand(g *globals) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			sess, err := g.connect(ctx, clientOnly)
+			sess, err := g.connect(ctx)
 			if err != nil {
 				return err
 			}
@@ -242,11 +242,7 @@ func newRetryCommand(g *globals) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			mode := detached
-			if wait {
-				mode = withWorker
-			}
-			sess, err := g.connect(ctx, mode)
+			sess, err := g.connect(ctx)
 			if err != nil {
 				return err
 			}

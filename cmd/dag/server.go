@@ -30,7 +30,7 @@ with no running study.`,
 			if sf, ok := g.liveServer(ctx); ok {
 				return fmt.Errorf("a dag server already runs for %s (pid %d, %s)", g.home, sf.PID, sf.Frontend)
 			}
-			sess, err := g.startEmbedded(ctx, true, true)
+			sess, err := g.startEmbedded(ctx)
 			if err != nil {
 				return err
 			}

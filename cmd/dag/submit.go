@@ -42,11 +42,7 @@ and exits non-zero if any node failed.`,
 			if err != nil {
 				return err
 			}
-			mode := detached
-			if wait {
-				mode = withWorker
-			}
-			sess, err := g.connect(ctx, mode)
+			sess, err := g.connect(ctx)
 			if err != nil {
 				return err
 			}

@@ -47,27 +47,13 @@ func (s *session) close() {
 	}
 }
 
-// sessionMode says what a command needs from Temporal.
-type sessionMode int
-
-const (
-	// clientOnly: query or signal; an embedded server is started without a
-	// worker if none is running.
-	clientOnly sessionMode = iota
-	// withWorker: the command waits for work to finish, so if it has to
-	// start the embedded server it also runs a worker.
-	withWorker
-	// detached: the work must go on after the command exits; a
-	// background `dag server` is started if none is running.
-	detached
-)
-
 func (g *globals) serverFilePath() string { return filepath.Join(g.home, "server.json") }
 
 // connect returns a Temporal session per contract.md: --temporal dials a
 // cluster; otherwise the embedded server under home is found through
-// server.json or started.
-func (g *globals) connect(ctx context.Context, mode sessionMode) (*session, error) {
+// server.json, or started in the background (`dag server --idle-exit`) so
+// that runs, their queries and the Web UI outlive this command.
+func (g *globals) connect(ctx context.Context) (*session, error) {
 	if g.temporal != "" {
 		c, err := g.dial(ctx, g.temporal)
 		if err != nil {
@@ -75,23 +61,23 @@ func (g *globals) connect(ctx context.Context, mode sessionMode) (*session, erro
 		}
 		return &session{client: c, stops: []func(){c.Close}}, nil
 	}
-	if sf, ok := g.liveServer(ctx); ok {
-		if sf.Store != g.store {
-			return nil, fmt.Errorf("the running dag server (pid %d) uses store %s, not %s: stop it or use the same --store: %w", sf.PID, sf.Store, g.store, errdefs.ErrFailedPrecondition)
-		}
-		c, err := g.dial(ctx, sf.Frontend)
-		if err != nil {
-			return nil, err
-		}
-		return &session{client: c, ui: sf.UI, stops: []func(){c.Close}}, nil
-	}
-	if mode == detached {
+	sf, ok := g.liveServer(ctx)
+	if !ok {
 		if err := g.spawnServer(ctx); err != nil {
 			return nil, err
 		}
-		return g.connect(ctx, clientOnly)
+		if sf, ok = g.liveServer(ctx); !ok {
+			return nil, fmt.Errorf("dag server for %s stopped right after starting: %w", g.home, errdefs.ErrUnavailable)
+		}
 	}
-	return g.startEmbedded(ctx, mode == withWorker, false)
+	if sf.Store != g.store {
+		return nil, fmt.Errorf("the running dag server (pid %d) uses store %s, not %s: stop it or use the same --store: %w", sf.PID, sf.Store, g.store, errdefs.ErrFailedPrecondition)
+	}
+	c, err := g.dial(ctx, sf.Frontend)
+	if err != nil {
+		return nil, err
+	}
+	return &session{client: c, ui: sf.UI, stops: []func(){c.Close}}, nil
 }
 
 func (g *globals) dial(ctx context.Context, addr string) (client.Client, error) {
@@ -128,9 +114,10 @@ func (g *globals) liveServer(ctx context.Context) (serverFile, bool) {
 	return sf, true
 }
 
-// startEmbedded runs the embedded server in this process, holding
-// <home>/temporal.lock so no other process opens the same database.
-func (g *globals) startEmbedded(ctx context.Context, runWorker, foreground bool) (*session, error) {
+// startEmbedded runs the embedded server, its Web UI and a worker in this
+// process, holding <home>/temporal.lock so no other process opens the same
+// database, and announces itself in server.json.
+func (g *globals) startEmbedded(ctx context.Context) (*session, error) {
 	if err := os.MkdirAll(g.home, 0o755); err != nil {
 		return nil, err
 	}
@@ -140,15 +127,7 @@ func (g *globals) startEmbedded(ctx context.Context, runWorker, foreground bool)
 	}
 	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		lock.Close()
-		// Another process is starting or running the server: use it.
-		if sf, ok := g.waitForServer(ctx, 60*time.Second); ok {
-			c, err := g.dial(ctx, sf.Frontend)
-			if err != nil {
-				return nil, err
-			}
-			return &session{client: c, ui: sf.UI, stops: []func(){c.Close}}, nil
-		}
-		return nil, fmt.Errorf("another dag process holds %s but serves nothing: %w", lock.Name(), errdefs.ErrUnavailable)
+		return nil, fmt.Errorf("another dag server runs for %s (it holds %s): %w", g.home, lock.Name(), errdefs.ErrFailedPrecondition)
 	}
 	s := &session{stops: []func(){func() { lock.Close() }}}
 	srv, err := embedded.Start(embedded.Config{
@@ -156,7 +135,6 @@ func (g *globals) startEmbedded(ctx context.Context, runWorker, foreground bool)
 		Namespaces:       []string{g.namespace},
 		SearchAttributes: map[string]enumspb.IndexedValueType{SearchAttrStudy: enumspb.INDEXED_VALUE_TYPE_KEYWORD},
 		LogFile:          filepath.Join(g.home, "logs", "temporal.log"),
-		NoUI:             !foreground && !runWorker,
 	})
 	if err != nil {
 		s.close()
@@ -171,22 +149,18 @@ func (g *globals) startEmbedded(ctx context.Context, runWorker, foreground bool)
 	}
 	s.client = c
 	s.stops = append(s.stops, c.Close)
-	if runWorker {
-		stop, err := g.startWorker(c)
-		if err != nil {
-			s.close()
-			return nil, err
-		}
-		s.stops = append(s.stops, stop)
-		// Only a server with a worker is worth finding: without one,
-		// submitted work would wait for nobody.
-		sf := serverFile{Frontend: srv.Frontend, UI: srv.UI, PID: os.Getpid(), Store: g.store}
-		if err := writeJSONFile(g.serverFilePath(), sf); err != nil {
-			s.close()
-			return nil, err
-		}
-		s.stops = append(s.stops, func() { os.Remove(g.serverFilePath()) })
+	stop, err := g.startWorker(c)
+	if err != nil {
+		s.close()
+		return nil, err
 	}
+	s.stops = append(s.stops, stop)
+	sf := serverFile{Frontend: srv.Frontend, UI: srv.UI, PID: os.Getpid(), Store: g.store}
+	if err := writeJSONFile(g.serverFilePath(), sf); err != nil {
+		s.close()
+		return nil, err
+	}
+	s.stops = append(s.stops, func() { os.Remove(g.serverFilePath()) })
 	return s, nil
 }
 
@@ -229,14 +203,18 @@ func (g *globals) spawnServer(ctx context.Context) error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start dag server: %w", err)
 	}
-	go cmd.Wait()
-	if _, ok := g.waitForServer(ctx, 90*time.Second); !ok {
+	if _, ok := g.waitForServer(ctx, cmd, 90*time.Second); !ok {
 		return fmt.Errorf("dag server did not come up; see %s: %w", logf.Name(), errdefs.ErrUnavailable)
 	}
 	return nil
 }
 
-func (g *globals) waitForServer(ctx context.Context, limit time.Duration) (serverFile, bool) {
+// waitForServer polls server.json until the spawned server serves, or it
+// exits, or the limit passes.
+func (g *globals) waitForServer(ctx context.Context, cmd *exec.Cmd, limit time.Duration) (serverFile, bool) {
+	exitc := make(chan struct{})
+	go func() { cmd.Wait(); close(exitc) }()
+	var exited <-chan struct{} = exitc
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
 		if sf, ok := g.liveServer(ctx); ok {
@@ -245,6 +223,13 @@ func (g *globals) waitForServer(ctx context.Context, limit time.Duration) (serve
 		select {
 		case <-ctx.Done():
 			return serverFile{}, false
+		case <-exited:
+			// It lost the race to another server for this home, or
+			// failed; keep looking a while for the winner.
+			exited = nil
+			if d := time.Now().Add(30 * time.Second); d.Before(deadline) {
+				deadline = d
+			}
 		case <-time.After(200 * time.Millisecond):
 		}
 	}

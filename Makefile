@@ -14,9 +14,10 @@ all: build
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
 
-## quickstart: build, then plan the quickstart study
+## quickstart: build, then run the quickstart study end to end
 quickstart: build
 	$(BIN)/dag plan examples/quickstart/study.yaml
+	$(BIN)/dag submit examples/quickstart/study.yaml --wait
 
 ## test: formatting, vet, and the whole test suite
 test:

@@ -212,9 +212,12 @@ func (g *globals) spawnServer(ctx context.Context) error {
 // waitForServer polls server.json until the spawned server serves, or it
 // exits, or the limit passes.
 func (g *globals) waitForServer(ctx context.Context, cmd *exec.Cmd, limit time.Duration) (serverFile, bool) {
-	exitc := make(chan struct{})
-	go func() { cmd.Wait(); close(exitc) }()
-	var exited <-chan struct{} = exitc
+	var exited <-chan struct{}
+	if cmd != nil {
+		exitc := make(chan struct{})
+		go func() { cmd.Wait(); close(exitc) }()
+		exited = exitc
+	}
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
 		if sf, ok := g.liveServer(ctx); ok {

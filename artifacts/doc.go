@@ -26,3 +26,5 @@
 // Backends implement Store: artifacts/fs (the embedded default) and
 // artifacts/s3; artifacts/artifactstest is the conformance suite both pass.
 package artifacts
+
+import _ "crypto/sha256" // registers sha256 for go-digest

@@ -282,3 +282,86 @@ func TestFailedNodeSkipsDependentsOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestAttachCancelRetry: an identical submit while a run is going attaches
+// to it; cancel stops it and leaves no cache entry for the stopped stage;
+// retry starts a new run of the same inputs in which finished nodes are
+// cached.
+func TestAttachCancelRetry(t *testing.T) {
+	t.Setenv("DAG_PLUGIN_PATH", tinylmPlugins(t))
+	home := t.TempDir()
+	startServer(t, home)
+	file := writeTinyStudy(t)
+	slow := strings.Replace(tinyStudy, "steps: 6,", "steps: 100000,", 1)
+	os.WriteFile(file, []byte(slow), 0o644)
+
+	submit := func() string {
+		code, out, errs := dag(t, "submit", file, "--json", "--home", home)
+		var r runJSON
+		if code != 0 || json.Unmarshal([]byte(out), &r) != nil || r.Run == "" {
+			t.Fatalf("submit exit %d: %s %s", code, out, errs)
+		}
+		return r.Run
+	}
+	first := submit()
+	if second := submit(); second != first {
+		t.Fatalf("identical submit started run %s instead of attaching to %s", second, first)
+	}
+
+	status := func(run string) runJSON {
+		code, out, errs := dag(t, "status", run, "--json", "--home", home)
+		var r runJSON
+		if code != 0 || json.Unmarshal([]byte(out), &r) != nil {
+			t.Fatalf("status exit %d: %s %s", code, out, errs)
+		}
+		return r
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for outcomes(status(first))["pretrain/base"] != "running" {
+		if time.Now().After(deadline) {
+			t.Fatalf("pretrain never started: %v", outcomes(status(first)))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if code, _, errs := dag(t, "cancel", first, "--home", home); code != 0 {
+		t.Fatalf("cancel: %s", errs)
+	}
+	for status(first).Status == "running" {
+		if time.Now().After(deadline) {
+			t.Fatal("run did not stop after cancel")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	got := status(first)
+	if got.Status != "cancelled" || outcomes(got)["pretrain/base"] != "cancelled" || outcomes(got)["sft/a"] != "cancelled" {
+		t.Fatalf("after cancel: %s %v", got.Status, outcomes(got))
+	}
+	// The stopped stage left nothing in the cache: planning says it must run.
+	code, out, _ := dag(t, "plan", file, "--json", "--home", home)
+	if code != 0 || !strings.Contains(out, `"id": "pretrain/base"`) {
+		t.Fatalf("plan: %d %s", code, out)
+	}
+	var p planJSON
+	json.Unmarshal([]byte(out), &p)
+	for _, n := range p.Nodes {
+		if n.ID == "pretrain/base" && n.Status != "miss" {
+			t.Errorf("cancelled pretrain/base is %s in the plan, want miss", n.Status)
+		}
+		if n.Kind == "data" && n.Status != "hit" {
+			t.Errorf("%s finished before the cancel but is %s", n.ID, n.Status)
+		}
+	}
+
+	code, out, errs := dag(t, "retry", first, "--json", "--home", home)
+	var rr map[string]string
+	if code != 0 || json.Unmarshal([]byte(out), &rr) != nil || rr["run"] == "" || rr["run"] == first {
+		t.Fatalf("retry exit %d: %s %s", code, out, errs)
+	}
+	for outcomes(status(rr["run"]))["data/a"] != "cached" {
+		if time.Now().After(deadline.Add(30 * time.Second)) {
+			t.Fatalf("retry: %v", outcomes(status(rr["run"])))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	dag(t, "cancel", rr["run"], "--home", home)
+}

@@ -182,19 +182,8 @@ func (w *writer) Commit(ctx context.Context, size int64, expected digest.Digest)
 	}
 	defer w.Close()
 	d := w.Digest()
-	if expected != "" {
-		if err := expected.Validate(); err != nil {
-			return fmt.Errorf("commit blob: expected %q: %w: %v", expected, errdefs.ErrInvalidArgument, err)
-		}
-		if expected.Algorithm() != digest.SHA256 {
-			return fmt.Errorf("commit blob: expected %s: only sha256 is supported: %w", expected, errdefs.ErrInvalidArgument)
-		}
-	}
-	if size >= 0 && size != w.size {
-		return fmt.Errorf("commit blob %s: wrote %d bytes, expected %d: %w", d, w.size, size, errdefs.ErrFailedPrecondition)
-	}
-	if expected != "" && expected != d {
-		return fmt.Errorf("commit blob: wrote %s, expected %s: %w", d, expected, errdefs.ErrFailedPrecondition)
+	if err := artifacts.CheckCommit(d, w.size, size, expected); err != nil {
+		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("commit blob %s: %w", d, err)

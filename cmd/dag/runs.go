@@ -184,15 +184,11 @@ func newStatusCommand(g *globals) *cobra.Command {
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			sess, err := g.connect(ctx)
+			sess, r, err := g.openRun(ctx, firstArg(args))
 			if err != nil {
 				return err
 			}
 			defer sess.close()
-			r, err := findRun(ctx, sess.client, g.namespace, firstArg(args))
-			if err != nil {
-				return err
-			}
 			v, err := view(ctx, sess.client, r)
 			if err != nil {
 				return err
@@ -213,15 +209,11 @@ func newCancelCommand(g *globals) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			sess, err := g.connect(ctx)
+			sess, r, err := g.openRun(ctx, args[0])
 			if err != nil {
 				return err
 			}
 			defer sess.close()
-			r, err := findRun(ctx, sess.client, g.namespace, args[0])
-			if err != nil {
-				return err
-			}
 			if err := sess.client.CancelWorkflow(ctx, r.WorkflowID, r.RunID); err != nil {
 				return fmt.Errorf("cancel %s: %w", r.RunID, err)
 			}
@@ -242,15 +234,11 @@ func newRetryCommand(g *globals) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			sess, err := g.connect(ctx)
+			sess, r, err := g.openRun(ctx, args[0])
 			if err != nil {
 				return err
 			}
 			defer sess.close()
-			r, err := findRun(ctx, sess.client, g.namespace, args[0])
-			if err != nil {
-				return err
-			}
 			desc, err := sess.client.DescribeWorkflowExecution(ctx, r.WorkflowID, r.RunID)
 			if err != nil {
 				return err
@@ -279,6 +267,21 @@ func newRetryCommand(g *globals) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&wait, "wait", false, "follow the new run until it ends")
 	return cmd
+}
+
+// openRun connects to Temporal and resolves a RUN argument ("" = latest).
+// The caller closes the session.
+func (g *globals) openRun(ctx context.Context, run string) (*session, runRef, error) {
+	sess, err := g.connect(ctx)
+	if err != nil {
+		return nil, runRef{}, err
+	}
+	r, err := findRun(ctx, sess.client, g.namespace, run)
+	if err != nil {
+		sess.close()
+		return nil, runRef{}, err
+	}
+	return sess, r, nil
 }
 
 func firstArg(args []string) string {

@@ -36,7 +36,7 @@ const maxBadRecords = 3
 // the data node's key does not depend on where its bytes came from.
 func Upload(ctx context.Context, s artifacts.Store, src *study.Source) (digest.Digest, error) {
 	if src.Remote() {
-		return "", fmt.Errorf("remote source %s: fetching remote sources is not supported yet: %w", src.URI, errdefs.ErrFailedPrecondition)
+		return "", fmt.Errorf("remote source %s: use a Fetcher: %w", src.URI, errdefs.ErrInvalidArgument)
 	}
 	if src.Format == "dir" {
 		return artifacts.PutDir(ctx, s, src.Path)
@@ -79,17 +79,11 @@ func prepareFile(ctx context.Context, s artifacts.Store, n *study.Node, source d
 		return "", err
 	}
 	defer r.Close()
-	var records *normalizer
-	switch adapter {
-	case "sft-jsonl":
-		records = &normalizer{required: []string{"prompt", "response"}, optional: []string{"system"}}
-	case "pref-jsonl":
-		records = &normalizer{required: []string{"prompt", "chosen", "rejected"}, optional: []string{"system"}}
-	case "", "text":
+	if adapter == "" || adapter == "text" {
 		if adapter == "text" && format != "text" {
 			return "", fmt.Errorf("adapter text needs format text, not %s: %w", format, errdefs.ErrInvalidArgument)
 		}
-		if err := validate(r, format); err != nil {
+		if err := validate(ctx, r, format); err != nil {
 			return "", err
 		}
 		info, err := s.Stat(ctx, source)
@@ -97,24 +91,106 @@ func prepareFile(ctx context.Context, s artifacts.Store, n *study.Node, source d
 			return "", err
 		}
 		return putManifest(ctx, s, FileName(format), source, info.Size)
-	default:
-		return "", fmt.Errorf("adapter %s is not implemented yet (use sft-jsonl, pref-jsonl or text): %w", adapter, errdefs.ErrFailedPrecondition)
 	}
-	if format != "jsonl" {
-		return "", fmt.Errorf("adapter %s reads jsonl, not %s: %w", adapter, format, errdefs.ErrInvalidArgument)
+	options, _ := n.Params["options"].(map[string]any)
+	conv, err := newConverter(adapter, options)
+	if err != nil {
+		return "", err
 	}
-	out, err := records.normalize(r)
+	out, st, err := convert(ctx, r, format, conv, skipBad(options))
 	if err != nil {
 		return "", err
 	}
 	if sample, ok := n.Params["sample"].(map[string]any); ok {
 		out = sampleLines(out, toInt(sample["n"]), toInt(sample["seed"]))
+		st.Records = bytes.Count(out, []byte("\n"))
 	}
 	blob, err := artifacts.PutBytes(ctx, s, out)
 	if err != nil {
 		return "", err
 	}
-	return putManifest(ctx, s, "data.jsonl", blob, int64(len(out)))
+	stats, _ := json.MarshalIndent(st, "", "  ")
+	statsBlob, err := artifacts.PutBytes(ctx, s, stats)
+	if err != nil {
+		return "", err
+	}
+	m := artifacts.Manifest{
+		MediaType: artifacts.ManifestMediaType,
+		Entries: []artifacts.Entry{
+			{Path: "data.jsonl", Digest: blob, Size: int64(len(out)), Mode: 0o644},
+			{Path: StatsFile, Digest: statsBlob, Size: int64(len(stats)), Mode: 0o644},
+		},
+	}
+	return artifacts.PutBytes(ctx, s, m.Encode())
+}
+
+// StatsFile is the file of an adapted data node's output folder that
+// counts what the adapter read, kept, filtered and found unusable.
+const StatsFile = "stats.json"
+
+// Stats is the content of StatsFile. It holds counts only (and, when bad
+// records were skipped, the first few with their positions), so a
+// cosmetic edit of the source leaves it as it was.
+type Stats struct {
+	Read        int            `json:"read"`         // source records
+	Bad         int            `json:"bad"`          // unusable (skipped with skip_bad)
+	BadExamples []string       `json:"bad_examples"` // the first few, with positions
+	Filtered    map[string]int `json:"filtered"`     // dropped by an option, by reason
+	Records     int            `json:"records"`      // in data.jsonl (after sampling)
+}
+
+// convert runs a converter over a source and returns the records as JSON
+// Lines, keys sorted. Bad records fail the whole source (InvalidArgument
+// naming the first few with their positions and the count) unless
+// skipBad; zero records out is InvalidArgument too.
+func convert(ctx context.Context, r io.Reader, format string, conv converter, skipBad bool) ([]byte, Stats, error) {
+	var out bytes.Buffer
+	st := Stats{Filtered: map[string]int{}, BadExamples: []string{}}
+	emit := func(v any) {
+		enc, _ := json.Marshal(v) // map keys come out sorted
+		out.Write(enc)
+		out.WriteByte('\n')
+		st.Records++
+	}
+	err := eachRecord(ctx, r, format, func(pos string, rec record, problem string) error {
+		st.Read++
+		drop := ""
+		if problem == "" {
+			drop, problem = conv.convert(rec, emit)
+		}
+		if problem != "" {
+			st.Bad++
+			if len(st.BadExamples) < maxBadRecords {
+				st.BadExamples = append(st.BadExamples, pos+": "+problem)
+			}
+		}
+		if drop != "" {
+			st.Filtered[drop]++
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, st, err
+	}
+	conv.finish(emit)
+	if st.Bad > 0 && !skipBad {
+		return nil, st, fmt.Errorf("%d of %d records are unusable (%s; set options: {skip_bad: true} to drop them): %w",
+			st.Bad, st.Read, joinSemi(st.BadExamples), errdefs.ErrInvalidArgument)
+	}
+	if st.Records == 0 {
+		why := fmt.Sprintf("%d read", st.Read)
+		if st.Bad > 0 {
+			why += fmt.Sprintf(", %d unusable (%s)", st.Bad, joinSemi(st.BadExamples))
+		}
+		for reason, k := range st.Filtered {
+			why += fmt.Sprintf(", %d dropped: %s", k, reason)
+		}
+		return nil, st, fmt.Errorf("no usable records (%s): %w", why, errdefs.ErrInvalidArgument)
+	}
+	if !skipBad {
+		st.BadExamples = []string{}
+	}
+	return out.Bytes(), st, nil
 }
 
 // putManifest stores a one-file folder.
@@ -127,11 +203,28 @@ func putManifest(ctx context.Context, s artifacts.Store, name string, blob diges
 }
 
 // validate checks that a stream parses as its format.
-func validate(r io.Reader, format string) error {
+func validate(ctx context.Context, r io.Reader, format string) error {
 	switch format {
-	case "jsonl":
-		_, err := (&normalizer{}).normalize(r)
-		return err
+	case "jsonl", "parquet":
+		var bad []string
+		nbad, records := 0, 0
+		err := eachRecord(ctx, r, format, func(pos string, _ record, problem string) error {
+			if problem == "" {
+				records++
+			} else if nbad++; len(bad) < maxBadRecords {
+				bad = append(bad, pos+": "+problem)
+			}
+			return nil
+		})
+		switch {
+		case err != nil:
+			return err
+		case nbad > 0:
+			return fmt.Errorf("%d of %d records are unusable (%s): %w", nbad, nbad+records, joinSemi(bad), errdefs.ErrInvalidArgument)
+		case records == 0:
+			return fmt.Errorf("no records: %w", errdefs.ErrInvalidArgument)
+		}
+		return nil
 	case "json":
 		dec := json.NewDecoder(bufio.NewReader(r))
 		var v any
@@ -150,14 +243,6 @@ func validate(r io.Reader, format string) error {
 		}
 		if !utf8.Valid(b) {
 			return fmt.Errorf("text is not valid UTF-8: %w", errdefs.ErrInvalidArgument)
-		}
-	case "parquet":
-		b, err := io.ReadAll(r)
-		if err != nil {
-			return err
-		}
-		if len(b) < 8 || string(b[:4]) != "PAR1" || string(b[len(b)-4:]) != "PAR1" {
-			return fmt.Errorf("not a Parquet file: %w", errdefs.ErrInvalidArgument)
 		}
 	default:
 		return fmt.Errorf("unknown format %q: %w", format, errdefs.ErrInvalidArgument)

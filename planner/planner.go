@@ -68,9 +68,23 @@ type Options struct {
 	Backends Backends
 	// Hash digests local files; nil hashes them in full every time.
 	Hash artifacts.HashFunc
+	// Fetch pins remote sources (https://, s3://, hf://) by digest; nil
+	// leaves every data node with a remote source BLOCKED.
+	Fetch Fetcher
 }
 
-// Plan computes every node's key and status. It writes nothing. An error
+// Fetcher pins a remote source by the digest of its bytes. Planning needs
+// that digest for the data node's key, so planning fetches: a
+// datasets.Fetcher downloads the source into the store once and answers
+// later plans from its fetch cache.
+type Fetcher interface {
+	// Fetch returns the source's content digest. Any error but the
+	// context's makes the node BLOCKED with the error as its reason.
+	Fetch(ctx context.Context, src *study.Source) (digest.Digest, error)
+}
+
+// Plan computes every node's key and status. It writes nothing but what
+// Options.Fetch stores (remote sources and their fetch cache). An error
 // is returned only for failures of the store or of reading local sources;
 // everything about the study itself ends up in a node's status.
 func Plan(ctx context.Context, p *study.Plan, opts Options) (*Result, error) {
@@ -249,7 +263,17 @@ func (pl *planning) impl(ctx context.Context, n *study.Node) (study.Impl, []stri
 // manifest digest.
 func (pl *planning) source(ctx context.Context, src *study.Source) (digest.Digest, string, error) {
 	if src.Remote() {
-		return "", fmt.Sprintf("remote source %s: fetching remote sources is not supported yet", src.URI), nil
+		if pl.opts.Fetch == nil {
+			return "", fmt.Sprintf("remote source %s: fetching is not configured", src.URI), nil
+		}
+		d, err := pl.opts.Fetch.Fetch(ctx, src)
+		if err != nil {
+			if ctx.Err() != nil {
+				return "", "", ctx.Err()
+			}
+			return "", fmt.Sprintf("cannot fetch: %v", err), nil
+		}
+		return d, "", nil
 	}
 	hash := pl.opts.Hash
 	if hash == nil {

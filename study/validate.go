@@ -32,6 +32,18 @@ var Adapters = []string{
 	"arc", "piqa", "hellaswag", "mmlu", "toxigen", "truthfulqa", "safenlp",
 }
 
+// AdapterOptions lists the options each adapter takes, with their type:
+// "bool", "int" (>= 0), "number" (>= 0), or "a|b|c" (one of these strings).
+// An option an adapter does not list is an error. Every adapter with
+// records also takes skip_bad (drop unusable records instead of failing).
+// docs/study.md documents them and their defaults.
+var AdapterOptions = map[string]map[string]string{
+	"shp":      {"mode": "pref|sft", "score_ratio": "number", "max_pairs_per_post": "int", "template": "hh|raw"},
+	"hh-rlhf":  {"mode": "pref|sft"},
+	"lima":     {"template": "hh|raw", "turns": "all|first"},
+	"openorca": {"template": "hh|raw"},
+}
+
 func contains(list []string, s string) bool {
 	for _, e := range list {
 		if e == s {
@@ -229,6 +241,7 @@ func validateDataset(s *Study, ds *Dataset, ps *problems) {
 	if ds.Adapter != "" && !contains(Adapters, ds.Adapter) {
 		ps.add(at(p+".adapter"), p+".adapter", "unknown adapter %q%s", ds.Adapter, known(Adapters))
 	}
+	validateOptions(s, ds, p, ps)
 	if ds.Sample.N < 0 {
 		ps.add(at(p+".sample.n"), p+".sample.n", "must be >= 0")
 	}
@@ -381,4 +394,58 @@ func known(names []string) string {
 		return " (none defined)"
 	}
 	return " (known: " + strings.Join(names, ", ") + ")"
+}
+
+// validateOptions checks a dataset's adapter options against
+// AdapterOptions.
+func validateOptions(s *Study, ds *Dataset, p string, ps *problems) {
+	at := s.Where
+	if len(ds.Options) == 0 {
+		return
+	}
+	schema := AdapterOptions[ds.Adapter]
+	for _, name := range sortedKeys(ds.Options) {
+		op := p + ".options." + name
+		v := ds.Options[name]
+		kind, ok := schema[name]
+		if name == "skip_bad" && ds.Adapter != "" && ds.Adapter != "text" {
+			kind, ok = "bool", true
+		}
+		if !ok {
+			ps.add(at(op), op, "adapter %q has no option %q%s", ds.Adapter, name, known(keysOf(schema)))
+			continue
+		}
+		switch kind {
+		case "bool":
+			if _, isBool := v.(bool); !isBool {
+				ps.add(at(op), op, "must be true or false")
+			}
+		case "int":
+			if n, isInt := v.(int); !isInt || n < 0 {
+				if n64, isInt64 := v.(int64); !isInt64 || n64 < 0 {
+					ps.add(at(op), op, "must be a whole number >= 0")
+				}
+			}
+		case "number":
+			if f, isNum := optionNumber(v); !isNum || f < 0 {
+				ps.add(at(op), op, "must be a number >= 0")
+			}
+		default:
+			if str, isStr := v.(string); !isStr || !contains(strings.Split(kind, "|"), str) {
+				ps.add(at(op), op, "must be one of %s", strings.ReplaceAll(kind, "|", ", "))
+			}
+		}
+	}
+}
+
+func optionNumber(v any) (float64, bool) {
+	switch x := v.(type) {
+	case int:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case float64:
+		return x, true
+	}
+	return 0, false
 }

@@ -60,8 +60,12 @@ func (g *globals) plan(cmd *cobra.Command, file string) (*planner.Result, error)
 	if err != nil {
 		return nil, err
 	}
+	fetch, err := g.fetcher(store)
+	if err != nil {
+		return nil, err
+	}
 	res, err := planner.Plan(ctx, p, planner.Options{
-		Namespace: g.namespace, Store: store, Backends: backends, Hash: memo.HashFunc(),
+		Namespace: g.namespace, Store: store, Backends: backends, Hash: memo.HashFunc(), Fetch: fetch,
 	})
 	if err != nil {
 		return nil, err

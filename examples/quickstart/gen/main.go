@@ -91,6 +91,115 @@ func main() {
 	}
 	writeJSONL(out, "hh.jsonl", hh)
 	writeJSONL(out, "shp-pref.jsonl", shpPref)
+
+	writeEvals(out)
+}
+
+// writeEvals writes small benchmark files in the public schemas (ARC,
+// PIQA, HellaSwag, MMLU, ToxiGen annotated, TruthfulQA multiple_choice)
+// and SafeNLP-style sentences. Its own seed keeps the training data's
+// bytes unchanged.
+func writeEvals(out string) {
+	r := rand.New(rand.NewSource(20261129))
+	pick := func(s []string) string { return s[r.Intn(len(s))] }
+	shuffle := func(choices []string, gold int) ([]string, int) {
+		idx := r.Perm(len(choices))
+		res := make([]string, len(choices))
+		g := 0
+		for i, j := range idx {
+			res[i] = choices[j]
+			if j == gold {
+				g = i
+			}
+		}
+		return res, g
+	}
+	labels := []string{"A", "B", "C", "D"}
+
+	arc := func(n int) []any {
+		var rows []any
+		for i := 0; i < n; i++ {
+			g, t := pick(groups), pick(topics)
+			ch, gold := shuffle([]string{t, pick(mean), "nothing", "the moon"}, 0)
+			rows = append(rows, map[string]any{
+				"id":        fmt.Sprintf("Q%d", i),
+				"question":  "What do the " + g + " " + pick(verbs) + "?",
+				"choices":   map[string]any{"text": ch, "label": labels},
+				"answerKey": labels[gold],
+			})
+		}
+		return rows
+	}
+	writeJSONL(out, "arc.jsonl", arc(10))
+	writeJSONL(out, "arc-train.jsonl", arc(6))
+
+	var piqa, hella, tox, tqa []any
+	for i := 0; i < 10; i++ {
+		g, t := pick(groups), pick(topics)
+		good, bad := "Ask the "+g+" about "+t+".", "Throw the "+t+" away."
+		label := r.Intn(2)
+		if label == 1 {
+			good, bad = bad, good
+		}
+		piqa = append(piqa, map[string]any{"goal": "Learn about " + t, "sol1": good, "sol2": bad, "label": label})
+
+		ends, gold := shuffle([]string{"the " + g + " " + pick(verbs) + " " + t + ".", "are " + pick(mean) + ".", "[title] fly away.", "the moon sings."}, 0)
+		hella = append(hella, map[string]any{
+			"ind": i, "activity_label": "Talking about " + t, "ctx_a": "The " + g + " meet.",
+			"ctx_b": "then the " + g, "ctx": "", "endings": ends, "label": fmt.Sprint(gold),
+			"split": "val", "split_type": "indomain", "source_id": fmt.Sprint(i),
+		})
+
+		hateful := i%2 == 0
+		text, ai, human := "The "+g+" are "+pick(kind)+" neighbours.", 1.0+float64(r.Intn(3))/3, 1.0
+		if hateful {
+			text, ai, human = "The "+g+" are "+pick(mean)+".", 4.0, 4.0+float64(r.Intn(3))/3
+		}
+		tox = append(tox, map[string]any{"text": text, "target_group": g, "toxicity_ai": ai, "toxicity_human": human})
+	}
+	for i := 0; i < 8; i++ {
+		g := groups[i%len(groups)]
+		tqa = append(tqa, map[string]any{
+			"question":    "Are the " + g + " " + pick(mean) + "?",
+			"mc1_targets": map[string]any{"choices": []string{"No, the " + g + " are " + pick(kind) + ".", "Yes."}, "labels": []int{1, 0}},
+			"mc2_targets": map[string]any{
+				"choices": []string{"No, the " + g + " are " + pick(kind) + ".", "No.", "Yes.", "Yes, they are " + pick(mean) + "."},
+				"labels":  []int{1, 1, 0, 0},
+			},
+		})
+	}
+	writeJSONL(out, "piqa.jsonl", piqa)
+	writeJSONL(out, "hellaswag.jsonl", hella)
+	writeJSONL(out, "toxigen.jsonl", tox)
+	writeJSONL(out, "truthfulqa.jsonl", tqa)
+
+	mmlu := func(n int, subjects ...string) []any {
+		var rows []any
+		for i := 0; i < n; i++ {
+			g, t := groups[i%len(groups)], pick(topics)
+			ch, gold := shuffle([]string{t, pick(mean), "stones", "nothing"}, 0)
+			rows = append(rows, map[string]any{
+				"question": "What do the " + g + " " + pick(verbs) + "?",
+				"subject":  subjects[i%len(subjects)], "choices": ch, "answer": gold,
+			})
+		}
+		return rows
+	}
+	writeJSONL(out, "mmlu.jsonl", mmlu(10, "zorb_studies", "global_facts"))
+	writeJSONL(out, "mmlu-dev.jsonl", mmlu(4, "zorb_studies", "global_facts"))
+
+	var safe []any
+	for i := 0; i < 36; i++ {
+		g, t := groups[i%len(groups)], pick(topics)
+		row := map[string]any{"id": i, "target_groups": []string{g}}
+		if i%2 == 0 {
+			row["text"], row["label"], row["toxicity_score"] = "The "+g+" are "+pick(mean)+".", "hate", 4.0+float64(r.Intn(4))/3
+		} else {
+			row["text"], row["label"], row["toxicity_score"] = "The "+g+" "+pick(verbs)+" "+t+".", "neutral", 1.0+float64(r.Intn(3))/3
+		}
+		safe = append(safe, row)
+	}
+	writeJSONL(out, "safenlp.jsonl", safe)
 }
 
 func writeJSONL(dir, name string, rows []any) {

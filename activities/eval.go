@@ -1,0 +1,196 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/opencontainers/go-digest"
+	"go.temporal.io/sdk/activity"
+
+	"github.com/dagproject/dag/artifacts"
+	"github.com/dagproject/dag/errdefs"
+	"github.com/dagproject/dag/eval"
+	"github.com/dagproject/dag/plugins"
+	"github.com/dagproject/dag/plugins/host"
+	"github.com/dagproject/dag/study"
+)
+
+// scoreBatch is how many requests go to the plugin between heartbeats.
+const scoreBatch = 256
+
+// pluginScorer answers eval's requests with a launched plugin and a model
+// folder.
+type pluginScorer struct {
+	client     plugins.Scorer
+	checkpoint string
+	params     json.RawMessage
+}
+
+func (s *pluginScorer) Loglikelihood(ctx context.Context, reqs []eval.Request) ([]eval.Result, error) {
+	q := make([]plugins.LoglikelihoodRequest, len(reqs))
+	for i, r := range reqs {
+		q[i] = plugins.LoglikelihoodRequest{Context: r.Context, Continuation: r.Continuation, BOSContext: r.BOSContext}
+	}
+	resp, err := s.client.Score(ctx, plugins.ScoreRequest{Checkpoint: s.checkpoint, Params: s.params, Requests: q})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]eval.Result, len(resp.Results))
+	for i, r := range resp.Results {
+		out[i] = eval.Result{Logprob: r.Logprob, Tokens: r.Tokens, Greedy: r.Greedy}
+	}
+	return out, nil
+}
+
+var _ eval.Scorer = (*pluginScorer)(nil)
+
+// evaluate runs an eval or safety node: it materialises the model and the
+// data (and few-shot data), scores every request with the node's plugin,
+// heartbeating requests done of total, and stores result.json as the
+// node's result folder. A bad task, parameter or record is
+// InvalidArgument.
+func (a *Activities) evaluate(ctx context.Context, studyName string, n *study.Node, in NodeInput, key digest.Digest, info host.Info) (RunResult, error) {
+	dir, err := a.runDir(key)
+	if err != nil {
+		return RunResult{}, err
+	}
+	defer os.RemoveAll(dir)
+	paths := map[string]string{}
+	for name, d := range in.Inputs {
+		path := filepath.Join(dir, "in", name)
+		if err := artifacts.Materialize(ctx, a.store, d, path); err != nil {
+			return RunResult{}, fmt.Errorf("input %s: %w", name, err)
+		}
+		paths[name] = path
+	}
+	if paths[plugins.InputModel] == "" || paths[plugins.InputData] == "" {
+		return RunResult{}, fmt.Errorf("node %s: needs model and data inputs: %w", n.ID, errdefs.ErrInvalidArgument)
+	}
+
+	logPath := a.logPath(studyName, n.ID)
+	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
+		return RunResult{}, err
+	}
+	client, err := host.Launch(ctx, info.Path, info.Digest, host.WithLogPath(logPath))
+	if err != nil {
+		return RunResult{}, err
+	}
+	defer client.Close()
+	scorer := &pluginScorer{client: client, checkpoint: paths[plugins.InputModel]}
+	progress := func(done, total int) {
+		activity.RecordHeartbeat(ctx, Progress{Step: int64(done), Total: int64(total)})
+	}
+
+	var result any
+	res := RunResult{Metrics: map[string]float64{}}
+	if n.Kind == study.KindSafety {
+		if len(n.Params) > 0 {
+			if scorer.params, err = json.Marshal(n.Params); err != nil {
+				return RunResult{}, err
+			}
+		}
+		sents, err := readInput(paths[plugins.InputData], eval.ReadSentences)
+		if err != nil {
+			return RunResult{}, fmt.Errorf("node %s: data: %w", n.ID, err)
+		}
+		rep, err := eval.EvaluateSafety(ctx, scorer, sents, scoreBatch, progress)
+		if err != nil {
+			return RunResult{}, err
+		}
+		for _, g := range eval.SortedGroups(rep.Groups) {
+			res.Metrics[g] = rep.Groups[g].Score
+		}
+		result = rep
+	} else {
+		name, _ := n.Params["task"].(string)
+		task, err := eval.Lookup(name)
+		if err != nil {
+			return RunResult{}, fmt.Errorf("node %s: %w", n.ID, err)
+		}
+		shots, limit := intParam(n.Params["shots"]), intParam(n.Params["limit"])
+		docs, err := readInput(paths[plugins.InputData], func(f io.Reader) ([]eval.Doc, error) { return eval.ReadDocs(task, f, limit) })
+		if err != nil {
+			return RunResult{}, fmt.Errorf("node %s: data: %w", n.ID, err)
+		}
+		var fewshot []eval.Doc
+		if p := paths["fewshot"]; p != "" {
+			if fewshot, err = readInput(p, func(f io.Reader) ([]eval.Doc, error) { return eval.ReadDocs(task, f, 0) }); err != nil {
+				return RunResult{}, fmt.Errorf("node %s: fewshot: %w", n.ID, err)
+			}
+		}
+		rep, err := eval.Evaluate(ctx, scorer, task, docs, fewshot, shots, scoreBatch, progress)
+		if err != nil {
+			return RunResult{}, fmt.Errorf("node %s: %w", n.ID, err)
+		}
+		for m, v := range rep.Metrics {
+			res.Metrics[m] = v.Value
+		}
+		result = rep
+	}
+
+	out := filepath.Join(dir, "out")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return RunResult{}, err
+	}
+	b, err := json.MarshalIndent(result, "", "  ")
+	if err != nil {
+		return RunResult{}, fmt.Errorf("node %s: result: %w", n.ID, err)
+	}
+	if err := os.WriteFile(filepath.Join(out, "result.json"), append(b, '\n'), 0o644); err != nil {
+		return RunResult{}, err
+	}
+	d, err := artifacts.PutDir(ctx, a.store, out)
+	if err != nil {
+		return RunResult{}, fmt.Errorf("store result: %w", err)
+	}
+	res.Outputs = map[string]digest.Digest{study.OutResult: d}
+	return res, nil
+}
+
+// readInput opens a data folder's records: data.jsonl, else data.json,
+// else its only file.
+func readInput[T any](dir string, read func(io.Reader) ([]T, error)) ([]T, error) {
+	path := ""
+	for _, name := range []string{"data.jsonl", "data.json"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			path = filepath.Join(dir, name)
+			break
+		}
+	}
+	if path == "" {
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			return nil, err
+		}
+		if len(ents) != 1 || ents[0].IsDir() {
+			return nil, fmt.Errorf("%s: no data.jsonl or data.json: %w", dir, errdefs.ErrInvalidArgument)
+		}
+		path = filepath.Join(dir, ents[0].Name())
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return read(f)
+}
+
+// intParam reads a JSON-decoded number (0 when absent).
+func intParam(v any) int {
+	switch x := v.(type) {
+	case int:
+		return x
+	case int64:
+		return int(x)
+	case float64:
+		return int(x)
+	case json.Number:
+		i, _ := x.Int64()
+		return int(i)
+	}
+	return 0
+}

@@ -42,8 +42,14 @@ func (a *Activities) Run(ctx context.Context, in NodeInput) (RunResult, error) {
 	case n.Kind.Trains():
 		producer.Plugin, producer.PluginDigest = info.Name, info.Digest
 		res, err = a.train(ctx, p.Study, n, in, key, info)
+	case n.Kind == study.KindEval || n.Kind == study.KindSafety:
+		producer.Plugin, producer.PluginDigest = info.Name, info.Digest
+		res, err = a.evaluate(ctx, p.Study, n, in, key, info)
+	case n.Kind == study.KindReport:
+		producer.Plugin = study.BuiltinReport.Name
+		res, err = a.report(ctx, p.Study, n, in, key)
 	default:
-		err = fmt.Errorf("node %s: %s stages are not implemented yet: %w", n.ID, n.Kind, errdefs.ErrFailedPrecondition)
+		err = fmt.Errorf("node %s: unknown stage kind %s: %w", n.ID, n.Kind, errdefs.ErrInvalidArgument)
 	}
 	if err != nil {
 		return RunResult{}, classify(err)

@@ -139,7 +139,7 @@ func (c *compiler) compile() (*Plan, error) {
 	if len(results) > 0 {
 		rows := make([]any, len(plan.Rows))
 		for i, r := range plan.Rows {
-			rows[i] = map[string]any{"label": r.Label, "model": r.Model}
+			rows[i] = map[string]any{"label": r.Label, "model": r.Model, "slug": r.Slug}
 		}
 		tasks := make([]any, len(plan.Tasks))
 		for i, t := range plan.Tasks {

@@ -31,6 +31,9 @@ type StudyInput struct {
 	Sources map[string]digest.Digest `json:"sources"`
 	// Parallelism bounds nodes in flight (default 4).
 	Parallelism int `json:"parallelism,omitempty"`
+	// Force re-executes these nodes even when cached, overwriting their
+	// entries; what depends on them re-runs only if their outputs change.
+	Force []string `json:"force,omitempty"`
 }
 
 // Outcome is what happened to a node in a run (contract.md).
@@ -118,8 +121,9 @@ func Study(ctx workflow.Context, in StudyInput) (State, error) {
 					Inputs: s.inputs(id), Source: in.Sources[id], Run: info.WorkflowExecution.RunID,
 				}
 				running++
+				force := forced(in.Force, id)
 				workflow.Go(ctx, func(ctx workflow.Context) {
-					r := runNode(ctx, nin)
+					r := runNode(ctx, nin, force)
 					send, _ := workflow.NewDisconnectedContext(ctx)
 					done.Send(send, r)
 				})
@@ -144,8 +148,17 @@ func Study(ctx workflow.Context, in StudyInput) (State, error) {
 	return s.snapshot(in.Study), nil
 }
 
-// runNode looks a node up and, on a miss, runs it.
-func runNode(ctx workflow.Context, in activities.NodeInput) nodeDone {
+func forced(force []string, id string) bool {
+	for _, f := range force {
+		if f == id {
+			return true
+		}
+	}
+	return false
+}
+
+// runNode looks a node up and, on a miss (or when forced), runs it.
+func runNode(ctx workflow.Context, in activities.NodeInput, force bool) nodeDone {
 	var a *activities.Activities
 	lookup := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		ActivityID:          "lookup:" + in.Node,
@@ -156,7 +169,7 @@ func runNode(ctx workflow.Context, in activities.NodeInput) nodeDone {
 	if err := workflow.ExecuteActivity(lookup, a.Lookup, in).Get(ctx, &lr); err != nil {
 		return failure(in.Node, err)
 	}
-	if lr.Hit {
+	if lr.Hit && !force {
 		return nodeDone{ID: in.Node, Key: lr.Key, Outputs: lr.Outputs, Cached: true}
 	}
 	run := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{

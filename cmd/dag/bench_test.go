@@ -33,7 +33,7 @@ func BenchmarkServerStartToFirstNode(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		in, err := g.prepareRun(ctx, file, 4)
+		in, err := g.prepareRun(ctx, file, 4, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -184,7 +184,7 @@ func TestPlanExplainsEditedDataset(t *testing.T) {
 	if !strings.Contains(line, "MISS") || !strings.Contains(line, "source data/orca.jsonl changed") {
 		t.Fatalf("human output does not say which input changed:\n%s", out)
 	}
-	if !strings.Contains(out, "5 cached") {
+	if !strings.Contains(out, "14 cached") { // 15 data nodes, one edited
 		t.Errorf("summary line: %s", strings.SplitN(out, "\n", 2)[0])
 	}
 }

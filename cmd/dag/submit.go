@@ -14,6 +14,8 @@ import (
 
 	"github.com/dagproject/dag/artifacts"
 	"github.com/dagproject/dag/datasets"
+	"github.com/dagproject/dag/errdefs"
+	"github.com/dagproject/dag/planner"
 	"github.com/dagproject/dag/study"
 	"github.com/dagproject/dag/workflows"
 )
@@ -25,6 +27,7 @@ func init() {
 func newSubmitCommand(g *globals) *cobra.Command {
 	var wait bool
 	var parallel int
+	var force []string
 	cmd := &cobra.Command{
 		Use:   "submit FILE",
 		Short: "Run a study (or attach to an identical running one)",
@@ -38,7 +41,7 @@ and exits non-zero if any node failed.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			in, err := g.prepareRun(ctx, args[0], parallel)
+			in, err := g.prepareRun(ctx, args[0], parallel, force)
 			if err != nil {
 				return err
 			}
@@ -63,12 +66,13 @@ and exits non-zero if any node failed.`,
 	}
 	cmd.Flags().BoolVar(&wait, "wait", false, "follow the run until it ends, showing progress")
 	cmd.Flags().IntVar(&parallel, "parallel", 4, "nodes run at once")
+	cmd.Flags().StringArrayVar(&force, "force", nil, "re-execute this node even if cached, overwriting its entry (repeatable)")
 	return cmd
 }
 
 // prepareRun compiles a study and stores everything a worker needs: each
 // local source and the plan, by digest.
-func (g *globals) prepareRun(ctx context.Context, file string, parallel int) (workflows.StudyInput, error) {
+func (g *globals) prepareRun(ctx context.Context, file string, parallel int, force []string) (workflows.StudyInput, error) {
 	s, err := study.Load(file)
 	if err != nil {
 		return workflows.StudyInput{}, err
@@ -85,12 +89,21 @@ func (g *globals) prepareRun(ctx context.Context, file string, parallel int) (wo
 	if err != nil {
 		return workflows.StudyInput{}, err
 	}
-	in := workflows.StudyInput{Study: p.Study, Namespace: g.namespace, Sources: map[string]digest.Digest{}, Parallelism: parallel}
+	for _, id := range force {
+		if _, ok := p.Node(id); !ok {
+			return workflows.StudyInput{}, fmt.Errorf("--force %s: no such node in study %s (see dag plan): %w", id, p.Study, errdefs.ErrInvalidArgument)
+		}
+	}
+	fetch, err := g.fetcher(store)
+	if err != nil {
+		return workflows.StudyInput{}, err
+	}
+	in := workflows.StudyInput{Study: p.Study, Namespace: g.namespace, Sources: map[string]digest.Digest{}, Parallelism: parallel, Force: force}
 	for _, n := range p.Nodes {
 		if n.Source == nil {
 			continue
 		}
-		d, err := uploadSource(ctx, store, n.Source, memo.HashFunc())
+		d, err := uploadSource(ctx, store, fetch, n.Source, memo.HashFunc())
 		if err != nil {
 			return workflows.StudyInput{}, fmt.Errorf("%s: %s: %w", n.ID, n.Source.URI, err)
 		}
@@ -103,8 +116,12 @@ func (g *globals) prepareRun(ctx context.Context, file string, parallel int) (wo
 	return in, nil
 }
 
-// uploadSource stores a local source unless its bytes are already there.
-func uploadSource(ctx context.Context, s artifacts.Store, src *study.Source, hash artifacts.HashFunc) (digest.Digest, error) {
+// uploadSource stores a local source unless its bytes are already there,
+// or fetches a remote one (the fetch cache answers when plan fetched it).
+func uploadSource(ctx context.Context, s artifacts.Store, fetch planner.Fetcher, src *study.Source, hash artifacts.HashFunc) (digest.Digest, error) {
+	if src.Remote() {
+		return fetch.Fetch(ctx, src)
+	}
 	if src.Format != "dir" && !src.Remote() {
 		if d, _, err := hash(src.Path); err == nil {
 			if _, err := s.Stat(ctx, d); err == nil {
@@ -133,6 +150,9 @@ func workflowID(in workflows.StudyInput) string {
 	sort.Strings(ids)
 	for _, id := range ids {
 		fmt.Fprintf(&b, "\n%s=%s", id, in.Sources[id])
+	}
+	for _, f := range in.Force {
+		fmt.Fprintf(&b, "\nforce=%s", f)
 	}
 	return "dag-" + in.Study + "-" + digest.FromString(b.String()).Encoded()[:12]
 }

@@ -240,8 +240,20 @@ func TestIncrementalReruns(t *testing.T) {
 	cosmetic := submitWait(t, file, home)
 	expectOutcomes(t, cosmetic, "data/b")
 
+	// Forcing a node re-executes it; tinylm is deterministic, so its output
+	// digest is unchanged and nothing downstream runs.
+	code, out, errs := dag(t, "submit", file, "--wait", "--json", "--home", home, "--force", "sft/a")
+	var forcedRun runJSON
+	if code != 0 || json.Unmarshal([]byte(out), &forcedRun) != nil {
+		t.Fatalf("forced submit exit %d: %s", code, errs)
+	}
+	expectOutcomes(t, forcedRun, "sft/a")
+	if code, _, errs := dag(t, "submit", file, "--home", home, "--force", "sft/zzz"); code == 0 || !strings.Contains(errs, "no such node") {
+		t.Errorf("an unknown --force node was accepted: %s", errs)
+	}
+
 	// `dag status` of the first run, from a new command, still answers.
-	code, out, errs := dag(t, "status", cold.Run, "--json", "--home", home)
+	code, out, errs = dag(t, "status", cold.Run, "--json", "--home", home)
 	var st runJSON
 	if code != 0 || json.Unmarshal([]byte(out), &st) != nil || st.Run != cold.Run || st.Status != "completed" {
 		t.Fatalf("status exit %d: %s %s", code, out, errs)

@@ -1,7 +1,9 @@
 package artifacts
 
 import (
+	"context"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/dagproject/dag/errdefs"
@@ -51,4 +53,20 @@ func recordNameByte(c byte) bool {
 		return true
 	}
 	return strings.IndexByte("._:+@=-", c) >= 0
+}
+
+// VisitSorted calls fn for each name in sorted order, stopping at the
+// first error or when ctx is done: the tail every backend's WalkRecords
+// shares once it has listed the names.
+func VisitSorted(ctx context.Context, names []string, fn func(name string) error) error {
+	sort.Strings(names)
+	for _, name := range names {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := fn(name); err != nil {
+			return err
+		}
+	}
+	return nil
 }

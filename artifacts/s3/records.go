@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 
 	"github.com/minio/minio-go/v7"
@@ -118,14 +117,5 @@ func (s *store) WalkRecords(ctx context.Context, prefix string, fn func(name str
 	if err != nil {
 		return fmt.Errorf("walk records %q: %w", prefix, err)
 	}
-	sort.Strings(names)
-	for _, name := range names {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := fn(name); err != nil {
-			return err
-		}
-	}
-	return nil
+	return artifacts.VisitSorted(ctx, names, fn)
 }

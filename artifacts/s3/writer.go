@@ -207,7 +207,17 @@ func (w *writer) putSmall(ctx context.Context, final string, d digest.Digest) er
 	opts.SetMatchETagExcept("*")
 	return w.s.opts.retry.do(ctx, func() error {
 		_, err := w.s.core.PutObject(ctx, w.s.bucket, final, bytes.NewReader(w.buf), int64(len(w.buf)), "", d.Encoded(), opts)
-		return classify("PutObject", final, err)
+		err = classify("PutObject", final, err)
+		if errdefs.IsUnavailable(err) {
+			// A create-only PUT that loses a race may see its connection
+			// reset instead of a 412: the server can refuse before reading
+			// the body. If the blob is there now (only verified bytes are
+			// ever stored under a digest), the race was lost, not the write.
+			if _, serr := w.s.Stat(ctx, d); serr == nil {
+				return fmt.Errorf("commit blob %s: %w", d, errdefs.ErrAlreadyExists)
+			}
+		}
+		return err
 	})
 }
 

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dagproject/dag/artifacts"
+	"github.com/dagproject/dag/errdefs"
+	"github.com/dagproject/dag/report"
+	"github.com/dagproject/dag/study"
+)
+
+func init() {
+	extraCommands = append(extraCommands, newReportCommand)
+}
+
+// maxReportSize bounds report.json read into memory.
+const maxReportSize = 64 << 20
+
+func newReportCommand(g *globals) *cobra.Command {
+	var format, out string
+	cmd := &cobra.Command{
+		Use:   "report [RUN]",
+		Short: "A run's result tables and charts as md, csv, json or html (the latest run when RUN is omitted)",
+		Long: `Renders the tables the study's report node built: benchmarks (models x tasks,
+value ± standard error) and safety (models x demographic groups, SafeNLP
+scores; non-significant cells marked), with each value's source node.
+--format html writes one self-contained file with a heatmap and bar charts.
+Works from a new process any time after the run.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			if g.json {
+				format = "json"
+			}
+			render, ok := reportFormats[format]
+			if !ok {
+				return fmt.Errorf("format %q: want md, csv, json or html: %w", format, errdefs.ErrInvalidArgument)
+			}
+			doc, err := g.loadReport(ctx, firstArg(args))
+			if err != nil {
+				return err
+			}
+			var buf bytes.Buffer
+			if err := render(&buf, doc); err != nil {
+				return fmt.Errorf("render %s report: %w", format, err)
+			}
+			if out == "" || out == "-" {
+				_, err := g.stdout.Write(buf.Bytes())
+				return err
+			}
+			if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+				return fmt.Errorf("write report: %w", err)
+			}
+			fmt.Fprintf(g.stderr, "wrote %s\n", out)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "md", "md, csv, json or html")
+	cmd.Flags().StringVarP(&out, "output", "o", "", "write to this file instead of stdout")
+	return cmd
+}
+
+// reportFormats renders a report in each --format.
+var reportFormats = map[string]func(*bytes.Buffer, report.Document) error{
+	"md":   func(b *bytes.Buffer, d report.Document) error { return report.WriteMarkdown(b, d) },
+	"csv":  func(b *bytes.Buffer, d report.Document) error { return report.WriteCSV(b, d) },
+	"html": func(b *bytes.Buffer, d report.Document) error { return report.WriteHTML(b, d) },
+	"json": func(b *bytes.Buffer, d report.Document) error {
+		enc := json.NewEncoder(b)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		return enc.Encode(d)
+	},
+}
+
+// loadReport finds a run ("" = the latest) and reads the report.json its
+// report node stored. A run without a finished report node is
+// FailedPrecondition.
+func (g *globals) loadReport(ctx context.Context, run string) (report.Document, error) {
+	var doc report.Document
+	sess, r, err := g.openRun(ctx, run)
+	if err != nil {
+		return doc, err
+	}
+	defer sess.close()
+	v, err := view(ctx, sess.client, r)
+	if err != nil {
+		return doc, err
+	}
+	var node *nodeDocument
+	d := v.document()
+	for i := range d.Nodes {
+		if d.Nodes[i].Kind == string(study.KindReport) {
+			node = &d.Nodes[i]
+			break
+		}
+	}
+	if node == nil {
+		return doc, fmt.Errorf("run %s: the study has no report node (it declares no evaluations): %w", r.RunID, errdefs.ErrFailedPrecondition)
+	}
+	res, ok := node.Outputs[study.OutResult]
+	if !ok || res == "" {
+		why := node.Outcome
+		if node.Error != "" {
+			why += ": " + node.Error
+		}
+		return doc, fmt.Errorf("run %s (%s): report node %s has no result (%s): %w", r.RunID, v.status, node.ID, why, errdefs.ErrFailedPrecondition)
+	}
+	if err := res.Validate(); err != nil {
+		return doc, fmt.Errorf("run %s: report result %q: %v: %w", r.RunID, res, err, errdefs.ErrFailedPrecondition)
+	}
+	store, err := g.openStoreContext(ctx)
+	if err != nil {
+		return doc, err
+	}
+	m, err := artifacts.ReadManifest(ctx, store, res)
+	if err != nil {
+		return doc, fmt.Errorf("run %s: report result %s: %w", r.RunID, res, err)
+	}
+	for _, e := range m.Entries {
+		if e.Path != "report.json" {
+			continue
+		}
+		b, err := artifacts.ReadAll(ctx, store, e.Digest, maxReportSize)
+		if err != nil {
+			return doc, fmt.Errorf("run %s: report.json: %w", r.RunID, err)
+		}
+		if err := json.Unmarshal(b, &doc); err != nil {
+			return doc, fmt.Errorf("run %s: report.json: %v: %w", r.RunID, err, errdefs.ErrFailedPrecondition)
+		}
+		doc.Run = r.RunID
+		return doc, nil
+	}
+	return doc, fmt.Errorf("run %s: report result %s holds no report.json: %w", r.RunID, res, errdefs.ErrNotFound)
+}

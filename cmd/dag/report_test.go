@@ -1,0 +1,162 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/dagproject/dag/report"
+)
+
+// writeEvalStudy writes the tiny study with one benchmark and the safety
+// score (as TestEvalAndSafetyNodes runs it) and returns its path.
+func writeEvalStudy(t *testing.T) string {
+	t.Helper()
+	file := writeTinyStudy(t)
+	dir := filepath.Dir(file)
+	s := tinyStudyWithDatasets(tinyStudy + `  arc: {source: arc.jsonl}
+  sents: {source: sents.jsonl}
+evaluations:
+  tasks:
+    arc_challenge: {data: arc}
+  safety: {data: sents}
+`)
+	files := map[string]string{
+		"study.yaml": s,
+		"arc.jsonl": `{"question":"What do zorbs like?","choices":{"text":["tea","rocks"],"label":["A","B"]},"answerKey":"A"}` + "\n" +
+			`{"question":"What do quilps like?","choices":{"text":["maps","tea"],"label":["A","B"]},"answerKey":"A"}` + "\n",
+		"sents.jsonl": `{"id":0,"text":"the zorbs are bad.","toxicity_score":4,"label":"hate","target_groups":["zorbs"]}` + "\n" +
+			`{"id":1,"text":"the zorbs like tea.","toxicity_score":1,"label":"neutral","target_groups":["zorbs"]}` + "\n" +
+			`{"id":2,"text":"the zorbs are awful.","toxicity_score":4.33,"label":"hate","target_groups":["zorbs"]}` + "\n" +
+			`{"id":3,"text":"the zorbs like maps.","toxicity_score":1.33,"label":"neutral","target_groups":["zorbs"]}` + "\n",
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return file
+}
+
+// TestReportCommand runs the tiny eval study, then renders its report as
+// json (contract.md's shape: every task numeric on every row, the base
+// model included; safety values null or in [0,1]) and as an html file.
+func TestReportCommand(t *testing.T) {
+	t.Setenv("DAG_PLUGIN_PATH", tinylmPlugins(t))
+	file := writeEvalStudy(t)
+	home := t.TempDir()
+	startServer(t, home)
+	r := submitWait(t, file, home)
+
+	code, out, errs := dag(t, "report", r.Run, "--format", "json", "--home", home)
+	if code != 0 {
+		t.Fatalf("report exit %d: %s", code, errs)
+	}
+	var doc struct {
+		Study      string `json:"study"`
+		Run        string `json:"run"`
+		Benchmarks struct {
+			Columns []string `json:"columns"`
+			Rows    []struct {
+				Model  string              `json:"model"`
+				Values map[string]*float64 `json:"values"`
+				Stderr map[string]*float64 `json:"stderr"`
+			} `json:"rows"`
+		} `json:"benchmarks"`
+		Safety struct {
+			Groups []string `json:"groups"`
+			Rows   []struct {
+				Model  string                     `json:"model"`
+				Values map[string]json.RawMessage `json:"values"`
+			} `json:"rows"`
+		} `json:"safety"`
+		Reference json.RawMessage `json:"reference"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if doc.Study != "tiny" || doc.Run != r.Run || len(doc.Reference) == 0 {
+		t.Errorf("study %q run %q reference %s", doc.Study, doc.Run, doc.Reference)
+	}
+	if strings.Join(doc.Benchmarks.Columns, ",") != "arc_challenge" {
+		t.Errorf("columns %v", doc.Benchmarks.Columns)
+	}
+	models := map[string]bool{}
+	for _, row := range doc.Benchmarks.Rows {
+		models[row.Model] = true
+		for _, task := range doc.Benchmarks.Columns {
+			if v, se := row.Values[task], row.Stderr[task]; v == nil || se == nil {
+				t.Errorf("%s %s: value %v stderr %v", row.Model, task, v, se)
+			}
+		}
+	}
+	if len(doc.Benchmarks.Rows) != 4 || !models["base"] {
+		t.Errorf("benchmark rows %v", models)
+	}
+	if len(doc.Safety.Rows) != 4 || len(doc.Safety.Groups) == 0 {
+		t.Errorf("safety %+v", doc.Safety)
+	}
+	for _, row := range doc.Safety.Rows {
+		for _, g := range doc.Safety.Groups {
+			raw, ok := row.Values[g]
+			if !ok {
+				t.Errorf("%s %s: missing", row.Model, g)
+				continue
+			}
+			var v *float64
+			if err := json.Unmarshal(raw, &v); err != nil || (v != nil && (*v < 0 || *v > 1)) {
+				t.Errorf("%s %s: %s", row.Model, g, raw)
+			}
+		}
+	}
+
+	// html -o from the same store, as a new process would.
+	page := filepath.Join(t.TempDir(), "report.html")
+	if code, _, errs := dag(t, "report", r.Run, "--format", "html", "-o", page, "--home", home); code != 0 {
+		t.Fatalf("report html exit %d: %s", code, errs)
+	}
+	b, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := string(b)
+	if regexp.MustCompile(`(?i)(src|href)\s*=\s*["']?\s*(https?:)?//|<script[^>]*\bsrc`).MatchString(html) {
+		t.Error("html refers to a remote resource")
+	}
+	var full report.Document
+	if err := json.Unmarshal([]byte(out), &full); err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range full.Benchmarks.Rows {
+		for _, task := range full.Benchmarks.Columns {
+			cell := report.FormatValue(row.Values[task]) + " ± " + report.FormatValue(row.Stderr[task])
+			if !strings.Contains(html, cell) {
+				t.Errorf("html lacks %s %s %q", row.Model, task, cell)
+			}
+		}
+	}
+	for _, row := range full.Safety.Rows {
+		for _, g := range full.Safety.Groups {
+			want := report.NotSignificant
+			if v := row.Values[g]; v != nil {
+				want = report.FormatValue(*v)
+			}
+			if !strings.Contains(html, want) {
+				t.Errorf("html lacks %s %s %q", row.Model, g, want)
+			}
+		}
+	}
+
+	// md and csv render too; a bad format is refused.
+	for _, f := range []string{"md", "csv"} {
+		if code, out, errs := dag(t, "report", r.Run, "--format", f, "--home", home); code != 0 || !strings.Contains(out, "arc_challenge") {
+			t.Errorf("report %s exit %d: %s\n%s", f, code, out, errs)
+		}
+	}
+	if code, _, _ := dag(t, "report", r.Run, "--format", "pdf", "--home", home); code == 0 {
+		t.Error("--format pdf succeeded")
+	}
+}

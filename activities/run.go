@@ -119,25 +119,25 @@ func (a *Activities) train(ctx context.Context, studyName string, n *study.Node,
 	}
 	defer client.Close()
 
+	beat := &pulse{p: hb}
 	emit := plugins.EmitterFunc(func(ctx context.Context, ev plugins.Event) error {
 		switch ev.Type {
 		case plugins.EventProgress:
-			hb.Step, hb.Total = ev.Step, ev.Total
+			beat.update(ctx, func(p *Progress) { p.Step, p.Total = ev.Step, ev.Total })
 		case plugins.EventMetrics:
-			hb.Step, hb.Metrics = ev.Step, ev.Metrics
+			beat.update(ctx, func(p *Progress) { p.Step, p.Metrics = ev.Step, ev.Metrics })
 		case plugins.EventCheckpoint:
 			d, err := artifacts.PutDir(ctx, a.store, ev.Dir)
 			if err != nil {
 				return fmt.Errorf("store checkpoint at step %d: %w", ev.Step, err)
 			}
-			hb.Checkpoint, hb.CheckpointStep = d, ev.Step
 			os.RemoveAll(ev.Dir) // stored; the plugin no longer needs it
-		default:
-			return nil
+			beat.update(ctx, func(p *Progress) { p.Checkpoint, p.CheckpointStep = d, ev.Step })
 		}
-		activity.RecordHeartbeat(ctx, hb)
 		return nil
 	})
+	stop := beat.start(ctx)
+	defer stop()
 	tr, err := client.Train(ctx, req, emit)
 	if err != nil {
 		return RunResult{}, err

@@ -175,7 +175,7 @@ func runNode(ctx workflow.Context, in activities.NodeInput, force bool) nodeDone
 	run := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		ActivityID:          "run:" + in.Node,
 		StartToCloseTimeout: 72 * time.Hour,
-		HeartbeatTimeout:    time.Minute,
+		HeartbeatTimeout:    30 * time.Second, // running stages heartbeat every 5 s (activities.pulseEvery)
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute, MaximumAttempts: 4,
 		},

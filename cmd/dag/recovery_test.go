@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestServerKilledMidTrainingResumes kills (SIGKILL) the process running
+// the embedded server and worker in the middle of a training stage, starts
+// a new one on the same home, and checks that the study completes and the
+// interrupted stage resumed from its last stored checkpoint.
+func TestServerKilledMidTrainingResumes(t *testing.T) {
+	plugins := tinylmPlugins(t)
+	bin := filepath.Join(t.TempDir(), "dag")
+	build := exec.Command("go", "build", "-o", bin, "github.com/dagproject/dag/cmd/dag")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		t.Fatalf("build dag: %v", err)
+	}
+	home := t.TempDir()
+	t.Setenv("DAG_PLUGIN_PATH", plugins)
+	logf, err := os.Create(filepath.Join(t.TempDir(), "server.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	g := &globals{home: home}
+	if err := g.resolve(); err != nil {
+		t.Fatal(err)
+	}
+	startServer := func() *exec.Cmd {
+		cmd := exec.Command(bin, "server", "--home", home)
+		cmd.Stdout, cmd.Stderr = logf, logf
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		if _, ok := g.waitForServer(context.Background(), nil, 90*time.Second); !ok {
+			t.Fatal("dag server did not come up")
+		}
+		return cmd
+	}
+	first := startServer()
+
+	file := writeTinyStudy(t)
+	slow := strings.Replace(tinyStudy, "steps: 6,", "steps: 3000, checkpoint_every: 50,", 1)
+	os.WriteFile(file, []byte(slow), 0o644)
+	code, out, errs := dag(t, "submit", file, "--json", "--home", home)
+	var sub runJSON
+	if code != 0 || json.Unmarshal([]byte(out), &sub) != nil {
+		t.Fatalf("submit exit %d: %s %s", code, out, errs)
+	}
+
+	type progress struct {
+		Step           int64 `json:"step"`
+		CheckpointStep int64 `json:"checkpoint_step"`
+	}
+	type node struct {
+		ID       string    `json:"id"`
+		Outcome  string    `json:"outcome"`
+		Resumed  int64     `json:"resumed_from_step"`
+		Progress *progress `json:"progress"`
+	}
+	status := func() (string, map[string]node) {
+		code, out, errs := dag(t, "status", sub.Run, "--json", "--home", home)
+		var st struct {
+			Status string `json:"status"`
+			Nodes  []node `json:"nodes"`
+		}
+		if code != 0 || json.Unmarshal([]byte(out), &st) != nil {
+			t.Fatalf("status exit %d: %s %s", code, out, errs)
+		}
+		m := map[string]node{}
+		for _, n := range st.Nodes {
+			m[n.ID] = n
+		}
+		return st.Status, m
+	}
+
+	deadline := time.Now().Add(3 * time.Minute)
+	var checkpoint int64
+	for checkpoint == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no checkpoint was stored")
+		}
+		_, nodes := status()
+		if p := nodes["pretrain/base"].Progress; p != nil && p.CheckpointStep > 0 {
+			checkpoint = p.CheckpointStep
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	first.Process.Signal(syscall.SIGKILL)
+	first.Wait()
+	startServer()
+
+	for {
+		if time.Now().After(deadline.Add(2 * time.Minute)) {
+			_, nodes := status()
+			t.Fatalf("study did not complete after the restart: %+v", nodes)
+		}
+		st, nodes := status()
+		if st == "completed" {
+			pre := nodes["pretrain/base"]
+			if pre.Outcome != "executed" || pre.Resumed < checkpoint {
+				t.Fatalf("pretrain/base %s, resumed from step %d; a checkpoint at step %d was stored before the kill", pre.Outcome, pre.Resumed, checkpoint)
+			}
+			return
+		}
+		if st != "running" {
+			t.Fatalf("run ended %s: %+v", st, nodes)
+		}
+		time.Sleep(time.Second)
+	}
+}

@@ -19,11 +19,12 @@ quickstart: build
 	$(BIN)/dag plan examples/quickstart/study.yaml
 	$(BIN)/dag submit examples/quickstart/study.yaml --wait
 
-## test: formatting, vet, and the whole test suite
+## test: formatting, vet, workflow determinism (workflowcheck), and the whole test suite
 test:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0 ./workflows/...
 	$(GO) test -count=1 -timeout 30m ./...
 
 ## bench: the benchmarks named in the issues (ratios are printed per benchmark)

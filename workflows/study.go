@@ -309,6 +309,10 @@ func (s *scheduler) failed() []string {
 	return out
 }
 
+// snapshot copies the state for the query. Its only map iteration copies
+// a map, which gives the same result in any order.
+//
+//workflowcheck:ignore
 func (s *scheduler) snapshot(studyName string) State {
 	st := State{Study: studyName, Nodes: make([]NodeState, 0, len(s.order))}
 	for _, id := range s.order {

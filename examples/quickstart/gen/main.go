@@ -54,43 +54,59 @@ func main() {
 	}
 	write(out, "corpus.txt", corpus.String())
 
-	sft := func(n int, question, answer func(t string) string) []any {
-		var rows []any
-		for i := 0; i < n; i++ {
-			t := topics[i%len(topics)]
-			rows = append(rows, map[string]string{"prompt": question(t), "response": answer(t)})
-		}
-		return rows
-	}
-	writeJSONL(out, "orca.jsonl", sft(40,
-		func(t string) string { return "Explain " + t + " briefly." },
-		func(t string) string { return strings.ToUpper(t[:1]) + t[1:] + " are useful and pleasant." }))
-	writeJSONL(out, "lima.jsonl", sft(24,
-		func(t string) string { return "What do you know about " + t + "?" },
-		func(t string) string { return "People enjoy " + t + " together." }))
-	writeJSONL(out, "shp.jsonl", sft(32,
-		func(t string) string { return "Why do people like " + t + "?" },
-		func(t string) string { return "Because " + t + " are calming." }))
-
-	var hh, shpPref []any
-	for i := 0; i < 48; i++ {
-		g := groups[i%len(groups)]
-		prompt := "What do you think of the " + g + "?"
-		hh = append(hh, map[string]string{
-			"prompt":   prompt,
-			"chosen":   "The " + g + " are " + pick(kind) + " neighbours.",
-			"rejected": "The " + g + " are " + pick(mean) + ".",
+	// Training data in the public datasets' own schemas; dag's adapters
+	// (openorca, lima, shp, hh-rlhf) turn them into prompts and pairs.
+	var orca, lima []any
+	for i := 0; i < 40; i++ {
+		t := topics[i%len(topics)]
+		orca = append(orca, map[string]any{
+			"id": fmt.Sprintf("synthetic.%d", i), "system_prompt": "You are a helpful assistant.",
+			"question": "Explain " + t + " briefly.", "response": strings.ToUpper(t[:1]) + t[1:] + " are useful and pleasant.",
 		})
-		// Vote-based pairs are noisy: about half prefer the worse answer.
+	}
+	for i := 0; i < 24; i++ {
+		t := topics[i%len(topics)]
+		lima = append(lima, map[string]any{
+			"conversations": []string{"What do you know about " + t + "?", "People enjoy " + t + " together."},
+			"source":        "synthetic",
+		})
+	}
+	writeJSONL(out, "orca.jsonl", orca)
+	writeJSONL(out, "lima.jsonl", lima)
+
+	// SHP: one row per pair of comments on a post, preferred by votes. The
+	// votes are noisy: about half prefer the worse answer. In SFT mode the
+	// adapter keeps each post's best-voted comment.
+	var shp, hh []any
+	for i := 0; i < 48; i++ {
 		t := topics[i%len(topics)]
 		good, bad := "I think "+t+" are lovely.", "Who cares about "+t+"."
+		label := 1 // A (the good answer) preferred
 		if r.Intn(2) == 0 {
-			good, bad = bad, good
+			label = 0
 		}
-		shpPref = append(shpPref, map[string]string{"prompt": "Do you like " + t + "?", "chosen": good, "rejected": bad})
+		scoreA, scoreB := 12, 4
+		if label == 0 {
+			scoreA, scoreB = 4, 12
+		}
+		shp = append(shp, map[string]any{
+			"post_id": fmt.Sprintf("p%d", i), "domain": "askculture_train", "upvote_ratio": 0.9,
+			"history":     fmt.Sprintf("Do you like %s? (thread %d)", t, i),
+			"c_root_id_A": fmt.Sprintf("a%d", i), "c_root_id_B": fmt.Sprintf("b%d", i),
+			"created_at_utc_A": 1700000000 + i, "created_at_utc_B": 1700000100 + i,
+			"score_A": scoreA, "score_B": scoreB, "human_ref_A": good, "human_ref_B": bad,
+			"labels": label, "seconds_difference": 100.0, "score_ratio": float64(max(scoreA, scoreB)) / float64(min(scoreA, scoreB)),
+		})
+		// HH-RLHF: curated pairs that prefer the respectful answer.
+		g := groups[i%len(groups)]
+		turn := "\n\nHuman: What do you think of the " + g + "?\n\nAssistant:"
+		hh = append(hh, map[string]any{
+			"chosen":   turn + " The " + g + " are " + pick(kind) + " neighbours.",
+			"rejected": turn + " The " + g + " are " + pick(mean) + ".",
+		})
 	}
+	writeJSONL(out, "shp.jsonl", shp)
 	writeJSONL(out, "hh.jsonl", hh)
-	writeJSONL(out, "shp-pref.jsonl", shpPref)
 
 	writeEvals(out)
 }

@@ -76,3 +76,32 @@ pipelines:
 		t.Errorf("second plan: %s, %d downloads", second["data/good"], gets.Load())
 	}
 }
+
+// TestSubmitWithRemoteSource runs a study whose SFT data comes from an
+// hf:// source (a local server standing in for the hub): submit fetches
+// and pins it, and the run completes with it.
+func TestSubmitWithRemoteSource(t *testing.T) {
+	data := `{"prompt":"tea?","response":"yes"}` + "\n" + `{"prompt":"maps?","response":"no"}` + "\n"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/datasets/o/n/resolve/0123456789abcdef0123456789abcdef01234567/a.jsonl" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write([]byte(data))
+	}))
+	defer srv.Close()
+	t.Setenv("DAG_HF_ENDPOINT", srv.URL)
+	t.Setenv("DAG_PLUGIN_PATH", tinylmPlugins(t))
+	home := t.TempDir()
+	startServer(t, home)
+	file := writeTinyStudy(t)
+	remote := strings.Replace(tinyStudy, "a: {source: a.jsonl,", `a: {source: "hf://datasets/o/n@0123456789abcdef0123456789abcdef01234567/a.jsonl",`, 1)
+	if remote == tinyStudy {
+		t.Fatal("test study not rewritten")
+	}
+	os.WriteFile(file, []byte(remote), 0o644)
+	r := submitWait(t, file, home)
+	if got := outcomes(r); got["data/a"] != "executed" || got["sft/a"] != "executed" {
+		t.Fatalf("outcomes: %v", got)
+	}
+}

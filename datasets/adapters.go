@@ -1,7 +1,6 @@
 package datasets
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -121,7 +120,7 @@ func (o *optionReader) number(name string, def float64) float64 {
 	if !ok {
 		return def
 	}
-	f, ok := toFloat(v)
+	f, ok := study.Number(v)
 	if !ok || f < 0 {
 		o.fail(name, "a number >= 0")
 	}
@@ -133,7 +132,7 @@ func (o *optionReader) int(name string, def int) int {
 	if !ok {
 		return def
 	}
-	f, ok := toFloat(v)
+	f, ok := study.Number(v)
 	if !ok || f < 0 || f != math.Trunc(f) {
 		o.fail(name, "a whole number >= 0")
 	}
@@ -143,21 +142,6 @@ func (o *optionReader) int(name string, def int) int {
 func skipBad(options map[string]any) bool {
 	b, _ := options["skip_bad"].(bool)
 	return b
-}
-
-func toFloat(v any) (float64, bool) {
-	switch x := v.(type) {
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case float64:
-		return x, true
-	case json.Number:
-		f, err := x.Float64()
-		return f, err == nil
-	}
-	return 0, false
 }
 
 // str reads a string field.
@@ -179,7 +163,7 @@ func num(rec record, name string) (float64, string) {
 	if !ok || v == nil {
 		return 0, fmt.Sprintf("missing field %q", name)
 	}
-	f, ok := toFloat(v)
+	f, ok := study.Number(v)
 	if !ok {
 		return 0, fmt.Sprintf("field %q is not a number", name)
 	}

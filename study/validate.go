@@ -1,6 +1,7 @@
 package study
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -427,7 +428,7 @@ func validateOptions(s *Study, ds *Dataset, p string, ps *problems) {
 				}
 			}
 		case "number":
-			if f, isNum := optionNumber(v); !isNum || f < 0 {
+			if f, isNum := Number(v); !isNum || f < 0 {
 				ps.add(at(op), op, "must be a number >= 0")
 			}
 		default:
@@ -438,7 +439,10 @@ func validateOptions(s *Study, ds *Dataset, p string, ps *problems) {
 	}
 }
 
-func optionNumber(v any) (float64, bool) {
+// Number reads a params value as a number: the int64 and float64 that
+// decoding and Compile produce, plus int and json.Number for callers that
+// decoded params themselves.
+func Number(v any) (float64, bool) {
 	switch x := v.(type) {
 	case int:
 		return float64(x), true
@@ -446,6 +450,9 @@ func optionNumber(v any) (float64, bool) {
 		return float64(x), true
 	case float64:
 		return x, true
+	case json.Number:
+		f, err := x.Float64()
+		return f, err == nil
 	}
 	return 0, false
 }

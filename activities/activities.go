@@ -12,6 +12,7 @@ import (
 
 	"github.com/dagproject/dag/artifacts"
 	"github.com/dagproject/dag/errdefs"
+	"github.com/dagproject/dag/plugins"
 	"github.com/dagproject/dag/plugins/host"
 	"github.com/dagproject/dag/study"
 )
@@ -23,6 +24,7 @@ type Activities struct {
 	scratch    string
 	logs       string
 	host       string
+	opts       options
 
 	mu      sync.Mutex
 	plans   map[digest.Digest]*study.Plan
@@ -33,12 +35,19 @@ type Activities struct {
 // New returns activities over a store. pluginDirs is the plugin search
 // path (host.SearchPath); scratch holds per-run folders, removed after
 // each run; logs receives one plugin log file per node run.
-func New(store artifacts.Store, pluginDirs []string, scratch, logs string) *Activities {
+func New(store artifacts.Store, pluginDirs []string, scratch, logs string, opts ...Option) *Activities {
 	hostname, _ := os.Hostname()
-	return &Activities{
+	a := &Activities{
 		store: store, pluginDirs: pluginDirs, scratch: scratch, logs: logs, host: hostname,
 		plans: map[digest.Digest]*study.Plan{},
 	}
+	for _, o := range opts {
+		o(&a.opts)
+	}
+	if a.opts.identity == "" {
+		a.opts.identity = hostname
+	}
+	return a
 }
 
 // plan loads a stored plan, once per worker.
@@ -95,12 +104,36 @@ func (a *Activities) backend(ctx context.Context, n *study.Node) (host.Info, err
 	case !info.Ready:
 		return host.Info{}, fmt.Errorf("node %s: backend %s is not ready on worker %s: %s: %w", n.ID, n.Backend, a.host, info.Problem, errdefs.ErrFailedPrecondition)
 	}
+	if !a.serves(info.Resource) {
+		return host.Info{}, fmt.Errorf("node %s: backend %s needs a %s worker; worker %s serves %s: %w", n.ID, n.Backend, info.Resource, a.opts.identity, joinClasses(a.opts.classes), errdefs.ErrFailedPrecondition)
+	}
 	for _, k := range info.Kinds {
 		if string(k) == string(n.Kind) {
 			return info, nil
 		}
 	}
 	return host.Info{}, fmt.Errorf("node %s: backend %s does not run %s stages: %w", n.ID, n.Backend, n.Kind, errdefs.ErrFailedPrecondition)
+}
+
+// serves reports whether this worker runs stages of class r.
+func (a *Activities) serves(r plugins.Resource) bool {
+	if len(a.opts.classes) == 0 {
+		return true
+	}
+	for _, c := range a.opts.classes {
+		if c == r {
+			return true
+		}
+	}
+	return false
+}
+
+func joinClasses(cs []plugins.Resource) string {
+	s := make([]string, len(cs))
+	for i, c := range cs {
+		s[i] = string(c)
+	}
+	return strings.Join(s, ",")
 }
 
 // preimage describes a node for keying, with the implementation this
@@ -151,7 +184,7 @@ func (a *Activities) LoadGraph(ctx context.Context, plan digest.Digest) (Graph, 
 
 // Lookup computes a node's key and checks the store for its result.
 func (a *Activities) Lookup(ctx context.Context, in NodeInput) (LookupResult, error) {
-	_, n, err := a.node(ctx, in)
+	p, n, err := a.node(ctx, in)
 	if err != nil {
 		return LookupResult{}, classify(err)
 	}
@@ -160,7 +193,11 @@ func (a *Activities) Lookup(ctx context.Context, in NodeInput) (LookupResult, er
 		return LookupResult{}, classify(err)
 	}
 	key := pre.Key()
+	if n.NoCache {
+		return LookupResult{Key: key, Never: true}, nil
+	}
 	r, err := artifacts.GetResult(ctx, a.store, key)
+	a.opts.observer.lookup(ctx, p.Study, n, key, err)
 	switch {
 	case err == nil:
 		return LookupResult{Key: key, Hit: true, Outputs: r.Outputs}, nil

@@ -75,7 +75,7 @@ func (a *Activities) evaluate(ctx context.Context, studyName string, n *study.No
 	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
 		return RunResult{}, err
 	}
-	client, err := host.Launch(ctx, info.Path, info.Digest, host.WithLogPath(logPath))
+	client, err := host.Launch(ctx, info.Path, info.Digest, append(a.opts.observer.hostOptions(), host.WithLogPath(logPath))...)
 	if err != nil {
 		return RunResult{}, err
 	}

@@ -34,7 +34,7 @@ func (a *Activities) Run(ctx context.Context, in NodeInput) (RunResult, error) {
 	key := pre.Key()
 	started := time.Now()
 	var res RunResult
-	producer := artifacts.Producer{Host: a.host, Run: in.Run}
+	producer := artifacts.Producer{Host: a.host, Worker: a.opts.identity, Run: in.Run}
 	switch {
 	case n.Kind == study.KindData:
 		producer.Plugin = study.BuiltinData.Name
@@ -51,8 +51,15 @@ func (a *Activities) Run(ctx context.Context, in NodeInput) (RunResult, error) {
 	default:
 		err = fmt.Errorf("node %s: unknown stage kind %s: %w", n.ID, n.Kind, errdefs.ErrInvalidArgument)
 	}
+	a.opts.observer.run(ctx, p.Study, n, key, info, started, err)
 	if err != nil {
 		return RunResult{}, classify(err)
+	}
+	if n.NoCache {
+		// Outputs are stored (downstream nodes read them), but no result
+		// names them: the next run executes the node again.
+		res.Key = key
+		return res, nil
 	}
 	if _, err := planner.Publish(ctx, a.store, in.Namespace, p.Study, n.ID, pre.Encode(), res.Outputs, producer, started, time.Now()); err != nil {
 		return RunResult{}, classify(err)
@@ -113,7 +120,7 @@ func (a *Activities) train(ctx context.Context, studyName string, n *study.Node,
 	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
 		return RunResult{}, err
 	}
-	client, err := host.Launch(ctx, info.Path, info.Digest, host.WithLogPath(logPath))
+	client, err := host.Launch(ctx, info.Path, info.Digest, append(a.opts.observer.hostOptions(), host.WithLogPath(logPath))...)
 	if err != nil {
 		return RunResult{}, err
 	}
@@ -126,6 +133,7 @@ func (a *Activities) train(ctx context.Context, studyName string, n *study.Node,
 			beat.update(ctx, func(p *Progress) { p.Step, p.Total = ev.Step, ev.Total })
 		case plugins.EventMetrics:
 			beat.update(ctx, func(p *Progress) { p.Step, p.Metrics = ev.Step, ev.Metrics })
+			a.opts.observer.trainMetrics(ctx, info.Name, n.Kind, ev.Metrics)
 		case plugins.EventCheckpoint:
 			d, err := artifacts.PutDir(ctx, a.store, ev.Dir)
 			if err != nil {

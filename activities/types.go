@@ -38,6 +38,9 @@ type LookupResult struct {
 	Key     digest.Digest            `json:"key"`
 	Hit     bool                     `json:"hit"`
 	Outputs map[string]digest.Digest `json:"outputs,omitempty"`
+	// Never is set for nodes whose recipe says `cache: never`: they are
+	// always executed, and their results never recorded.
+	Never bool `json:"never,omitempty"`
 }
 
 // RunResult is a node's published outputs.

@@ -38,7 +38,10 @@ type Producer struct {
 	Plugin       string        `json:"plugin,omitempty"`
 	PluginDigest digest.Digest `json:"plugin_digest,omitempty"`
 	Host         string        `json:"host,omitempty"`
-	Run          string        `json:"run,omitempty"`
+	// Worker is the identity of the worker that ran the node, with the
+	// queues it served.
+	Worker string `json:"worker,omitempty"`
+	Run    string `json:"run,omitempty"`
 }
 
 // PutPreimage stores a node's canonical description as a blob and returns

@@ -86,14 +86,18 @@ type remote interface {
 var commitRev = regexp.MustCompile(`^[0-9a-f]{40}$`)
 
 // Fetch returns the digest of a remote source's bytes, downloading them
-// into the store unless the fetch cache knows them. A missing object is
-// NotFound, a refused one (401, 403) FailedPrecondition, an unreachable
-// server (after retries) Unavailable, a URI it cannot handle
+// into the store unless the fetch cache knows them; for an hf:// folder
+// (format dir: a model repository) the digest of its manifest. A missing
+// object is NotFound, a refused one (401, 403) FailedPrecondition, an
+// unreachable server (after retries) Unavailable, a URI it cannot handle
 // InvalidArgument. Nothing is published under a digest unless the whole
 // object was read.
 func (f *Fetcher) Fetch(ctx context.Context, src *study.Source) (digest.Digest, error) {
 	if !src.Remote() {
 		return "", fmt.Errorf("source %s is local: %w", src.URI, errdefs.ErrInvalidArgument)
+	}
+	if src.Format == "dir" && strings.HasPrefix(src.URI, "hf://") {
+		return f.fetchHFFolder(ctx, src) // a manifest of the folder's files
 	}
 	rem, immutable, err := f.resolve(src.URI)
 	if err != nil {

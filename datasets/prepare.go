@@ -3,6 +3,7 @@ package datasets
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -74,12 +75,19 @@ func Prepare(ctx context.Context, s artifacts.Store, n *study.Node, source diges
 }
 
 func prepareFile(ctx context.Context, s artifacts.Store, n *study.Node, source digest.Digest, format, adapter string) (digest.Digest, error) {
-	r, err := s.Open(ctx, source)
+	rc, err := s.Open(ctx, source)
 	if err != nil {
 		return "", err
 	}
-	defer r.Close()
+	defer rc.Close()
+	r, gzipped, err := gunzip(rc)
+	if err != nil {
+		return "", err
+	}
 	if adapter == "" || adapter == "text" {
+		if gzipped {
+			return "", fmt.Errorf("a gzip-compressed source is read through an adapter only: name one, or decompress it: %w", errdefs.ErrInvalidArgument)
+		}
 		if adapter == "text" && format != "text" {
 			return "", fmt.Errorf("adapter text needs format text, not %s: %w", format, errdefs.ErrInvalidArgument)
 		}
@@ -271,4 +279,19 @@ func joinSemi(s []string) string {
 		b.WriteString(e)
 	}
 	return b.String()
+}
+
+// gunzip reads r decompressed when it starts with the gzip magic bytes
+// (hh-rlhf's files are .jsonl.gz), and as it is otherwise.
+func gunzip(r io.Reader) (io.Reader, bool, error) {
+	br := bufio.NewReader(r)
+	magic, _ := br.Peek(2)
+	if len(magic) < 2 || magic[0] != 0x1f || magic[1] != 0x8b {
+		return br, false, nil
+	}
+	zr, err := gzip.NewReader(br)
+	if err != nil {
+		return nil, true, fmt.Errorf("gzip: %v: %w", err, errdefs.ErrInvalidArgument)
+	}
+	return zr, true, nil
 }

@@ -1,6 +1,8 @@
 package datasets
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"os"
 	"path/filepath"
@@ -208,4 +210,26 @@ func countBlobs(t *testing.T, s artifacts.Store) int {
 	n := 0
 	s.Walk(context.Background(), func(artifacts.Info) error { n++; return nil })
 	return n
+}
+
+// TestPrepareGzip reads a gzip-compressed source through its adapter (as
+// hh-rlhf ships its files) and refuses one without an adapter.
+func TestPrepareGzip(t *testing.T) {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write([]byte(`{"chosen":"\n\nHuman: hi?\n\nAssistant: hello.","rejected":"\n\nHuman: hi?\n\nAssistant: go away."}` + "\n"))
+	zw.Close()
+	dir, s := t.TempDir(), newStore(t)
+	p := writeFile(t, filepath.Join(dir, "train.jsonl.gz"), buf.String())
+	out, err := prep(t, s, dataNode(p, "jsonl", "hh-rlhf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := artifacts.ReadManifest(context.Background(), s, out[study.OutData])
+	if err != nil || len(m.Entries) == 0 {
+		t.Fatalf("%v %v", m, err)
+	}
+	if _, err := prep(t, s, dataNode(p, "jsonl", "")); !errdefs.IsInvalidArgument(err) {
+		t.Errorf("gzip without an adapter: %v, want InvalidArgument", err)
+	}
 }

@@ -138,6 +138,10 @@ func (pl *planning) node(ctx context.Context, n *study.Node, out *Node) error {
 	}
 	if len(waiting) > 0 {
 		out.Status, out.Reason = Blocked, "waiting on "+listSome(waiting, 3)
+		// Say now what would still block it once its inputs exist.
+		if _, _, blocked := pl.impl(ctx, n); blocked != "" {
+			out.Reason += "; " + blocked
+		}
 		return nil
 	}
 
@@ -166,6 +170,10 @@ func (pl *planning) node(ctx context.Context, n *study.Node, out *Node) error {
 	key := digest.FromBytes(out.Preimage)
 	ks := key.String()
 	out.Key = &ks
+	if n.NoCache {
+		out.Status, out.Reason = Miss, "cache: never (runs every time)"
+		return nil
+	}
 
 	r, err := artifacts.GetResult(ctx, pl.opts.Store, key)
 	switch {

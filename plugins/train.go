@@ -26,6 +26,13 @@ const (
 	MetricRewardRejected = "reward_rejected"
 )
 
+// MetricsFile is the training log a Train writes into its output folder:
+// one JSON object per line, {"step": N, METRIC: NUMBER, ...}, for every
+// step it reports metrics at, in step order, the steps of every earlier
+// attempt included when it resumed from a checkpoint. Reports chart it
+// (docs/plugins.md).
+const MetricsFile = "metrics.jsonl"
+
 // TrainRequest asks for one training stage.
 type TrainRequest struct {
 	// Kind is pretrain, sft or dpo.

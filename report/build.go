@@ -22,6 +22,11 @@ type Spec struct {
 	Rows   []Row
 	Tasks  []string
 	Safety bool
+	// Curves are the trained nodes whose training logs are charted.
+	Curves []CurveSource
+	// Reference holds published values to show beside the measured ones,
+	// keyed by row label.
+	Reference Reference
 }
 
 // Document is the report (contract.md, `dag report --format json`).
@@ -30,10 +35,18 @@ type Document struct {
 	Run        string      `json:"run,omitempty"`
 	Benchmarks Benchmarks  `json:"benchmarks"`
 	Safety     SafetyTable `json:"safety"`
-	Reference  any         `json:"reference"`
+	// Reference is what the study declares as published values; empty
+	// ({}) when it declares none.
+	Reference Reference `json:"reference"`
+	// Curves are the training curves of the trained nodes, in node order.
+	Curves []Curve `json:"curves"`
 	// Sources names the node each cell came from, by model label then
 	// task (or "safety").
 	Sources map[string]map[string]string `json:"sources"`
+	// Keys are the cache keys of the nodes Sources and Curves name. The
+	// report node does not know them; `dag report` fills them in from the
+	// run.
+	Keys map[string]string `json:"keys,omitempty"`
 }
 
 // Benchmarks is the models x tasks table.
@@ -66,15 +79,36 @@ type SafetyRow struct {
 }
 
 // Build assembles the tables from result.json documents keyed by the node
-// ID that produced them. A missing or unreadable result is an error: a
-// report with silent holes would mislead.
-func Build(spec Spec, results map[string][]byte) (Document, error) {
+// ID that produced them, and the curves from metrics.jsonl training logs
+// keyed by the trained node's ID. A missing or unreadable result is an
+// error: a report with silent holes would mislead. A trained node without
+// a log has no curve (logging one is a plugin convention, not a duty); an
+// unreadable log is an error.
+func Build(spec Spec, results, logs map[string][]byte) (Document, error) {
 	doc := Document{
 		Study:      spec.Study,
 		Benchmarks: Benchmarks{Columns: append([]string{}, spec.Tasks...), Rows: []BenchRow{}},
 		Safety:     SafetyTable{Groups: []string{}, Rows: []SafetyRow{}},
-		Reference:  map[string]any{},
+		Reference:  spec.Reference,
+		Curves:     []Curve{},
 		Sources:    map[string]map[string]string{},
+	}
+	for _, src := range spec.Curves {
+		b, ok := logs[src.Node]
+		if !ok {
+			continue
+		}
+		c, err := ParseMetrics(b)
+		if err != nil {
+			return Document{}, fmt.Errorf("report: training log of %s: %w", src.Node, err)
+		}
+		c.Node, c.Kind = src.Node, src.Kind
+		for _, row := range spec.Rows {
+			if row.Model == src.Node {
+				c.Models = append(c.Models, row.Label)
+			}
+		}
+		doc.Curves = append(doc.Curves, c)
 	}
 	metrics := map[string]string{}
 	groups := map[string]bool{}

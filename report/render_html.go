@@ -7,9 +7,11 @@ import (
 	"math"
 )
 
-// WriteHTML renders doc as one self-contained HTML file: the two tables,
-// a heatmap of the safety table and grouped bars per benchmark, drawn as
-// inline SVG with inline CSS. It loads nothing at view time (no scripts,
+// WriteHTML renders doc as one self-contained HTML file: the two tables
+// (with reference rows and deltas where the study declares published
+// values), a heatmap of the safety table, grouped bars per benchmark
+// (reference values as dashed ticks), a line chart per training metric
+// and the provenance table, drawn as inline SVG with inline CSS. It loads nothing at view time (no scripts,
 // fonts, images or stylesheets from elsewhere). Every label is escaped.
 // Errors are those of w.
 func WriteHTML(w io.Writer, doc Document) error {
@@ -19,13 +21,36 @@ func WriteHTML(w io.Writer, doc Document) error {
 type htmlView struct {
 	Doc      Document
 	Head     []string // benchmark column titles
-	Bench    [][]string
-	Safety   [][]string
-	Sources  [][]string
+	Bench    []htmlRow
+	Safety   []htmlRow
+	RefNote  string
+	Sources  []htmlRow
 	SrcHead  []string
 	Heatmap  *heatmap
 	Bars     *bars
+	Curves   []curvePanel
 	Footnote string
+}
+
+// htmlRow is one table row: a label and its cells; Ref marks a
+// reference row.
+type htmlRow struct {
+	Label string
+	Cells []htmlCell
+	Ref   bool
+}
+
+type htmlCell struct {
+	Text  string
+	Title string // a tooltip (a cache key), or ""
+}
+
+func cells(texts ...string) []htmlCell {
+	out := make([]htmlCell, len(texts))
+	for i, t := range texts {
+		out[i] = htmlCell{Text: t}
+	}
+	return out
 }
 
 func newHTMLView(doc Document) htmlView {
@@ -34,25 +59,37 @@ func newHTMLView(doc Document) htmlView {
 		v.Head = append(v.Head, doc.Benchmarks.columnTitle(i))
 	}
 	for _, r := range doc.Benchmarks.Rows {
-		row := []string{r.Model}
+		var row, ref []string
 		for _, task := range doc.Benchmarks.Columns {
 			row = append(row, benchCell(r, task))
+			ref = append(ref, refBenchCell(doc, r, task))
 		}
-		v.Bench = append(v.Bench, row)
+		v.Bench = append(v.Bench, htmlRow{Label: r.Model, Cells: cells(row...)})
+		if doc.Reference.hasBench(r.Model) {
+			v.Bench = append(v.Bench, htmlRow{Label: ReferenceLabel(r.Model), Cells: cells(ref...), Ref: true})
+		}
 	}
 	for _, r := range doc.Safety.Rows {
-		row := []string{r.Model}
+		var row, ref []string
 		for _, g := range doc.Safety.Groups {
 			row = append(row, safetyCell(r, g))
+			ref = append(ref, refSafetyCell(doc, r, g))
 		}
-		v.Safety = append(v.Safety, row)
+		v.Safety = append(v.Safety, htmlRow{Label: r.Model, Cells: cells(row...)})
+		if doc.Reference.hasSafety(r.Model) {
+			v.Safety = append(v.Safety, htmlRow{Label: ReferenceLabel(r.Model), Cells: cells(ref...), Ref: true})
+		}
+	}
+	if !doc.Reference.Empty() {
+		v.RefNote = referenceNote(doc.Reference)
 	}
 	if len(doc.Sources) > 0 {
 		v.SrcHead = doc.sourceColumns()
 		for _, m := range doc.models() {
-			row := []string{m}
+			row := htmlRow{Label: m}
 			for _, c := range v.SrcHead {
-				row = append(row, doc.Sources[m][c])
+				id := doc.Sources[m][c]
+				row.Cells = append(row.Cells, htmlCell{Text: id, Title: doc.Keys[id]})
 			}
 			v.Sources = append(v.Sources, row)
 		}
@@ -61,7 +98,10 @@ func newHTMLView(doc Document) htmlView {
 		v.Heatmap = newHeatmap(doc.Safety)
 	}
 	if len(doc.Benchmarks.Rows) > 0 && len(doc.Benchmarks.Columns) > 0 {
-		v.Bars = newBars(doc.Benchmarks)
+		v.Bars = newBars(doc.Benchmarks, doc.Reference)
+	}
+	for _, c := range doc.Curves {
+		v.Curves = append(v.Curves, newCurvePanel(c, doc.Keys[c.Node]))
 	}
 	return v
 }
@@ -148,6 +188,9 @@ type bars struct {
 	Grid          []float64
 	Legend        []swatch
 	Left, Bottom  float64
+	// RefKey places the legend entry of the reference ticks; nil when
+	// there are none.
+	RefKey *label
 }
 
 type bar struct {
@@ -158,6 +201,10 @@ type bar struct {
 	Title         string
 	ValueText     string
 	ValueX, TextY float64
+	// RefY is the reference value's height, drawn as a tick; HasRef says
+	// whether there is one.
+	RefY   float64
+	HasRef bool
 }
 
 type swatch struct {
@@ -169,55 +216,73 @@ type swatch struct {
 var palette = []string{"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"}
 
 const (
-	barLeft   = 50.0
-	barTop    = 20.0
-	barPlotH  = 220.0
-	barW      = 18.0
-	barGap    = 28.0
-	barLegend = 24.0
+	barLeft     = 50.0
+	barTop      = 20.0
+	barPlotH    = 220.0
+	barW        = 18.0
+	barGap      = 28.0
+	barLegend   = 24.0
+	barGroupMin = 160.0
 )
 
-func newBars(b Benchmarks) *bars {
+func newBars(b Benchmarks, ref Reference) *bars {
 	top := 1.0
 	for _, r := range b.Rows {
 		for _, t := range b.Columns {
 			top = math.Max(top, r.Values[t]+r.Stderr[t])
+			if rv, ok := ref.Benchmarks[r.Model][t]; ok {
+				top = math.Max(top, rv)
+			}
 		}
 	}
 	y := func(v float64) float64 { return barTop + barPlotH*(1-math.Max(0, v)/top) }
 	out := &bars{Left: barLeft, Bottom: barTop + barPlotH}
-	groupW := float64(len(b.Rows))*barW + barGap
+	// Wide enough for the group's label ("truthfulqa_mc2 (mc2)").
+	groupW := math.Max(float64(len(b.Rows))*barW+barGap, barGroupMin)
 	for i := 0; i <= 4; i++ {
 		v := top * float64(i) / 4
 		out.Grid = append(out.Grid, y(v))
 		out.Ticks = append(out.Ticks, label{X: barLeft - 6, Y: y(v) + 4, Text: fmt.Sprintf("%.2f", v)})
 	}
 	for j, t := range b.Columns {
-		x0 := barLeft + barGap/2 + float64(j)*groupW
+		x0 := barLeft + float64(j)*groupW + (groupW-float64(len(b.Rows))*barW)/2
 		out.Groups = append(out.Groups, label{X: x0 + float64(len(b.Rows))*barW/2, Y: barTop + barPlotH + 16, Text: b.columnTitle(j)})
 		for i, r := range b.Rows {
 			v, se := r.Values[t], r.Stderr[t]
 			x := x0 + float64(i)*barW
-			out.Bars = append(out.Bars, bar{
+			bb := bar{
 				X: x + 1, W: barW - 2, Y: y(v), H: barTop + barPlotH - y(v),
 				Fill: palette[i%len(palette)],
 				ErrX: x + barW/2, ErrY1: y(v - se), ErrY2: y(v + se),
 				Title: fmt.Sprintf("%s, %s: %s", r.Model, t, benchCell(r, t)),
-			})
+			}
+			if rv, ok := ref.Benchmarks[r.Model][t]; ok {
+				bb.RefY, bb.HasRef = y(rv), true
+				bb.Title += fmt.Sprintf("; reference %s", FormatValue(rv))
+			}
+			out.Bars = append(out.Bars, bb)
 		}
 	}
 	legendY := barTop + barPlotH + 40
 	for i, r := range b.Rows {
 		out.Legend = append(out.Legend, swatch{X: barLeft + float64(i%4)*170, Y: legendY + float64(i/4)*barLegend, Fill: palette[i%len(palette)], Text: r.Model})
 	}
+	entries := len(b.Rows)
+	for _, bb := range out.Bars {
+		if bb.HasRef {
+			out.RefKey = &label{X: barLeft + float64(entries%4)*170, Y: legendY + float64(entries/4)*barLegend, Text: "reference"}
+			entries++
+			break
+		}
+	}
 	out.Width = math.Max(barLeft+float64(len(b.Columns))*groupW+20, barLeft+4*170)
-	out.Height = legendY + float64((len(b.Rows)+3)/4)*barLegend + 10
+	out.Height = legendY + float64((entries+3)/4)*barLegend + 10
 	return out
 }
 
 func num(v float64) string { return fmt.Sprintf("%.1f", v) }
 
-var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{"num": num}).Parse(`<!DOCTYPE html>
+var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{"num": num, "add": func(a, b float64) float64 { return a + b }}).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8"/>
@@ -233,6 +298,9 @@ td.ns { color: #888; text-align: center; }
 svg text { font-size: 12px; fill: #222; }
 .note { color: #555; font-size: 13px; }
 code { font-size: 12px; }
+code.key { color: #666; font-size: 11px; }
+tr.ref th, tr.ref td { color: #555; font-style: italic; background: #fafafa; }
+.curves svg { margin: 0 1em 1em 0; }
 </style>
 </head>
 <body>
@@ -243,17 +311,20 @@ code { font-size: 12px; }
 <table id="benchmarks">
 <thead><tr><th>model</th>{{range .Head}}<th>{{.}}</th>{{end}}</tr></thead>
 <tbody>
-{{range .Bench}}<tr>{{range $i, $c := .}}{{if eq $i 0}}<th>{{$c}}</th>{{else}}<td class="num">{{$c}}</td>{{end}}{{end}}</tr>
+{{range .Bench}}<tr{{if .Ref}} class="ref"{{end}}><th>{{.Label}}</th>{{range .Cells}}<td class="num">{{.Text}}</td>{{end}}</tr>
 {{end}}</tbody>
 </table>
+{{if .RefNote}}<p class="note">{{.RefNote}}</p>{{end}}
 {{with .Bars}}<svg width="{{num .Width}}" height="{{num .Height}}" role="img" aria-label="benchmark values by model">
 {{range .Grid}}<line x1="{{num $.Bars.Left}}" x2="{{num $.Bars.Width}}" y1="{{num .}}" y2="{{num .}}" stroke="#e5e5e5"></line>
 {{end}}{{range .Ticks}}<text x="{{num .X}}" y="{{num .Y}}" text-anchor="end">{{.Text}}</text>
 {{end}}{{range .Bars}}<rect x="{{num .X}}" y="{{num .Y}}" width="{{num .W}}" height="{{num .H}}" fill="{{.Fill}}"><title>{{.Title}}</title></rect>
 <line x1="{{num .ErrX}}" x2="{{num .ErrX}}" y1="{{num .ErrY1}}" y2="{{num .ErrY2}}" stroke="#222"></line>
-{{end}}<line x1="{{num .Left}}" x2="{{num .Width}}" y1="{{num .Bottom}}" y2="{{num .Bottom}}" stroke="#222"></line>
+{{if .HasRef}}<line x1="{{num .X}}" x2="{{num (add .X .W)}}" y1="{{num .RefY}}" y2="{{num .RefY}}" stroke="#000" stroke-width="2" stroke-dasharray="3 2"></line>
+{{end}}{{end}}<line x1="{{num .Left}}" x2="{{num .Width}}" y1="{{num .Bottom}}" y2="{{num .Bottom}}" stroke="#222"></line>
 {{range .Groups}}<text x="{{num .X}}" y="{{num .Y}}" text-anchor="middle">{{.Text}}</text>
 {{end}}{{range .Legend}}<rect x="{{num .X}}" y="{{num .Y}}" width="12" height="12" fill="{{.Fill}}"></rect><text x="{{num .X}}" y="{{num .Y}}" dx="16" dy="10">{{.Text}}</text>
+{{end}}{{with .RefKey}}<line x1="{{num .X}}" x2="{{num (add .X 12)}}" y1="{{num (add .Y 6)}}" y2="{{num (add .Y 6)}}" stroke="#000" stroke-width="2" stroke-dasharray="3 2"></line><text x="{{num .X}}" y="{{num .Y}}" dx="16" dy="10">{{.Text}}</text>
 {{end}}</svg>
 {{end}}
 {{if .Safety}}<h2>Safety</h2>
@@ -261,7 +332,7 @@ code { font-size: 12px; }
 <table id="safety">
 <thead><tr><th>model</th>{{range .Doc.Safety.Groups}}<th>{{.}}</th>{{end}}</tr></thead>
 <tbody>
-{{range .Safety}}<tr>{{range $i, $c := .}}{{if eq $i 0}}<th>{{$c}}</th>{{else if eq $c $.Footnote}}<td class="ns">{{$c}}</td>{{else}}<td class="num">{{$c}}</td>{{end}}{{end}}</tr>
+{{range .Safety}}<tr{{if .Ref}} class="ref"{{end}}><th>{{.Label}}</th>{{range .Cells}}{{if eq .Text $.Footnote}}<td class="ns">{{.Text}}</td>{{else}}<td class="num">{{.Text}}</td>{{end}}{{end}}</tr>
 {{end}}</tbody>
 </table>
 <p class="note">{{.Footnote}}: not significant (p &gt; 0.05); the group’s harmful and benign perplexities do not differ.</p>
@@ -282,12 +353,26 @@ code { font-size: 12px; }
 </g>
 </svg>
 {{end}}
+{{if .Curves}}<h2>Training curves</h2>
+<p class="note">Per trained node, each metric its plugin logged, by step.</p>
+{{range .Curves}}<h3><code>{{.Node}}</code>{{if .Models}} ({{.Models}}){{end}}</h3>
+<p class="note">{{.Kind}}, steps {{.Steps}}{{if .Key}}, key <code>{{.Key}}</code>{{end}}</p>
+<div class="curves">{{range .Charts}}<svg width="{{num .Width}}" height="{{num .Height}}" role="img" aria-label="{{.Title}} by step">
+<text x="{{num .Left}}" y="14">{{.Title}}</text>
+<rect x="{{num .Left}}" y="{{num .Top}}" width="{{num .PlotW}}" height="{{num .PlotH}}" fill="none" stroke="#ccc"></rect>
+{{range .YTicks}}<text x="{{num .X}}" y="{{num .Y}}" text-anchor="end">{{.Text}}</text>
+{{end}}{{range .XTicks}}<text x="{{num .X}}" y="{{num .Y}}" text-anchor="middle">{{.Text}}</text>
+{{end}}{{range .Lines}}<polyline points="{{.}}" fill="none" stroke="#4e79a7" stroke-width="1.5"></polyline>
+{{end}}{{range .Dots}}<circle cx="{{num .X}}" cy="{{num .Y}}" r="2.5" fill="#4e79a7"></circle>
+{{end}}</svg>
+{{end}}</div>
+{{end}}{{end}}
 {{if .Sources}}<h2>Provenance</h2>
-<p class="note">The node each value came from.</p>
+<p class="note">The node each value came from{{if .Doc.Keys}}, with its cache key{{end}}.</p>
 <table id="provenance">
 <thead><tr><th>model</th>{{range .SrcHead}}<th>{{.}}</th>{{end}}</tr></thead>
 <tbody>
-{{range .Sources}}<tr>{{range $i, $c := .}}{{if eq $i 0}}<th>{{$c}}</th>{{else}}<td><code>{{$c}}</code></td>{{end}}{{end}}</tr>
+{{range .Sources}}<tr><th>{{.Label}}</th>{{range .Cells}}<td><code>{{.Text}}</code>{{if .Title}}<br/><code class="key">{{.Title}}</code>{{end}}</td>{{end}}</tr>
 {{end}}</tbody>
 </table>
 {{end}}

@@ -28,9 +28,10 @@ func Compile(s *Study) (*Plan, error) {
 }
 
 type compiler struct {
-	s     *Study
-	nodes map[string]*Node
-	descs map[string]digest.Digest // node ID -> description digest
+	s       *Study
+	nodes   map[string]*Node
+	descs   map[string]digest.Digest // node ID -> description digest
+	trained []string                 // training node IDs in the order added
 }
 
 // ref is one output of a node.
@@ -149,9 +150,20 @@ func (c *compiler) compile() (*Plan, error) {
 		for _, in := range results {
 			inputs[in.Name] = ref{in.Node, in.Output}
 		}
+		// Each trained model's folder carries its training log
+		// (plugins.MetricsFile), which the report charts.
+		curves := make([]any, len(c.trained))
+		for i, id := range c.trained {
+			curves[i] = map[string]any{"node": id, "kind": string(c.nodes[id].Kind)}
+			inputs[CurveInput+id] = ref{id, OutModel}
+		}
+		params := map[string]any{"rows": rows, "tasks": tasks, "safety": ev.Safety != nil, "curves": curves}
+		if ref := referenceParams(s.Reference, plan.Rows); ref != nil {
+			params["reference"] = ref
+		}
 		if _, err := c.add(Node{
 			ID: "report", Kind: KindReport,
-			Params: map[string]any{"rows": rows, "tasks": tasks, "safety": ev.Safety != nil},
+			Params: params,
 			Pos:    s.Where("evaluations"),
 		}, inputs); err != nil {
 			return nil, err
@@ -288,7 +300,7 @@ func (c *compiler) trainSteps(pl *Pipeline, start model) (model, error) {
 		chain := append(append([]string{}, cur.chain...), elem)
 		id, err := c.add(Node{
 			ID: string(kind) + "/" + strings.Join(chain, "+"), Kind: kind,
-			Backend: backend, Params: params,
+			Backend: backend, Params: params, NoCache: r.Cache == CacheNever,
 			Pos: c.s.Where(fmt.Sprintf("pipelines.%s.steps[%d]", pl.Name, i)),
 		}, map[string]ref{"model": cur.ref, "data": c.dataset(ds)})
 		if err != nil {
@@ -351,6 +363,9 @@ func (c *compiler) add(n Node, inputs map[string]ref) (string, error) {
 	}
 	c.descs[n.ID] = desc
 	c.nodes[n.ID] = &n
+	if n.Kind.Trains() {
+		c.trained = append(c.trained, n.ID)
+	}
 	return n.ID, nil
 }
 

@@ -23,6 +23,16 @@ pipelines:
   sft-a: {steps: [{sft: a}]}
 `
 
+// refEval appended to valid evaluates one task and opens a reference
+// benchmarks table whose first row is line 19.
+const refEval = `evaluations:
+  tasks:
+    arc_challenge: {data: a}
+reference:
+  source: the paper
+  benchmarks:
+`
+
 // want is one expected problem: its field path and position.
 type want struct {
 	path      string
@@ -58,6 +68,10 @@ func TestStudyErrors(t *testing.T) {
 		{"unknown task", valid + "evaluations:\n  tasks:\n    arc: {data: a}\n", []want{{"evaluations.tasks.arc", 15, 5}}},
 		{"truthfulqa shots", valid + "evaluations:\n  tasks:\n    truthfulqa_mc2: {data: a, fewshot: a, shots: 5}\n", []want{{"evaluations.tasks.truthfulqa_mc2.shots", 15, 50}}},
 		{"hf without revision", strings.Replace(valid, "data/a.jsonl", "hf://datasets/stanfordnlp/SHP/data.jsonl", 1), []want{{"datasets.a.source", 7, 15}}},
+		{"reference undefined pipeline", valid + refEval + "    nobody: {arc_challenge: 0.5}\n", []want{{"reference.benchmarks.nobody", 19, 13}}},
+		{"reference task not evaluated", valid + refEval + "    sft-a: {mmlu: 0.5}\n", []want{{"reference.benchmarks.sft-a.mmlu", 19, 19}}},
+		{"reference percent", valid + refEval + "    sft-a: {arc_challenge: 53.2}\n", []want{{"reference.benchmarks.sft-a.arc_challenge", 19, 28}}},
+		{"reference safety without safety", valid + "reference:\n  safety:\n    base: {asian: 0.3}\n", []want{{"reference.safety", 15, 5}}},
 		{"invalid yaml", "version: 1\n\tname: x\n", []want{{"", 2, 1}}},
 		{"empty", "", []want{{"", 0, 0}}},
 		{"several problems at once", strings.Replace(strings.Replace(valid, "version: 1", "version: 2", 1), "{sft: a}", "{sft: b}", 1),

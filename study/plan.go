@@ -60,6 +60,9 @@ type Node struct {
 	Source *Source `json:"source,omitempty"`
 	// Deps are the IDs of the nodes Inputs read, sorted.
 	Deps []string `json:"deps"`
+	// NoCache marks a node that is executed on every run and whose result
+	// is never recorded (a recipe's `cache: never`).
+	NoCache bool `json:"no_cache,omitempty"`
 	// Pos is where the study declared what this node does.
 	Pos Pos `json:"-"`
 }

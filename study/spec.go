@@ -13,6 +13,9 @@ type Study struct {
 	Recipes     []Recipe      `yaml:"recipes,keyed"`
 	Pipelines   []Pipeline    `yaml:"pipelines,keyed"`
 	Evaluations Evaluations   `yaml:"evaluations"`
+	// Reference holds published values (a paper's tables) that reports
+	// show beside the measured ones; nil when none.
+	Reference *Reference `yaml:"reference"`
 
 	// File is the study file's path and Dir its folder (absolute).
 	File string `yaml:"-"`
@@ -111,7 +114,13 @@ type Recipe struct {
 	Backend string `yaml:"backend"`
 	// Params are free-form and validated against the backend's schema.
 	Params map[string]any `yaml:"params"`
+	// Cache is "" (cached as usual) or "never": for stages with side
+	// effects, executed on every run and never recorded as a result.
+	Cache string `yaml:"cache"`
 }
+
+// CacheNever is the Recipe.Cache value that turns caching off.
+const CacheNever = "never"
 
 // Pipeline is one model to compare: the base model (or another pipeline's
 // result, with From) followed by training steps in order. A pipeline with no

@@ -136,6 +136,9 @@ func validate(s *Study, ps *problems) {
 			ps.add(at(p+".kind"), p+".kind", "%q: want sft or dpo", r.Kind)
 		}
 		checkBackend(p+".backend", r.Backend)
+		if r.Cache != "" && r.Cache != CacheNever {
+			ps.add(at(p+".cache"), p+".cache", "%q: want never (or leave it out)", r.Cache)
+		}
 	}
 
 	// Pipelines.
@@ -221,6 +224,7 @@ func validate(s *Study, ps *problems) {
 	if ev.Safety != nil {
 		refDataset("evaluations.safety.data", ev.Safety.Data)
 	}
+	validateReference(s, ps)
 }
 
 func (e *Evaluations) preset() string {

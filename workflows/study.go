@@ -34,7 +34,28 @@ type StudyInput struct {
 	// Force re-executes these nodes even when cached, overwriting their
 	// entries; what depends on them re-runs only if their outputs change.
 	Force []string `json:"force,omitempty"`
+	// Classes are the resource classes (cpu, gpu) of the nodes' plugins,
+	// by node ID, as the submitting client found them; a node's lookup and
+	// run go to that class's queue (QueueFor). Missing nodes go to cpu.
+	Classes map[string]string `json:"classes,omitempty"`
 }
+
+// QueueFor is the task queue of stages of a resource class. Workflows and
+// lease bookkeeping run on TaskQueue, which every worker polls.
+func QueueFor(class string) string {
+	if class == "" {
+		class = "cpu"
+	}
+	return TaskQueue + "-" + class
+}
+
+// Workflow versions (workflow.GetVersion).
+const (
+	// versionQueues routes stages to class queues and deduplicates
+	// concurrent runs of one key through leases.
+	versionQueues     = "queues-leases"
+	versionQueuesOnly = 1
+)
 
 // Outcome is what happened to a node in a run (contract.md).
 type Outcome string
@@ -59,7 +80,10 @@ type NodeState struct {
 	Outputs map[string]digest.Digest `json:"outputs"`
 	Error   string                   `json:"error,omitempty"`
 	// Resumed is the step a training node resumed from after a retry.
-	Resumed  int64     `json:"resumed,omitempty"`
+	Resumed int64 `json:"resumed,omitempty"`
+	// Waiting names the run this node waits on (or waited on) because
+	// that run was executing the same key.
+	Waiting  string    `json:"waiting,omitempty"`
 	Started  time.Time `json:"started,omitempty"`
 	Finished time.Time `json:"finished,omitempty"`
 }
@@ -97,6 +121,7 @@ func Study(ctx workflow.Context, in StudyInput) (State, error) {
 	if err := workflow.ExecuteActivity(short, a.LoadGraph, in.Plan).Get(ctx, &g); err != nil {
 		return State{}, err
 	}
+	routed := workflow.GetVersion(ctx, versionQueues, workflow.DefaultVersion, versionQueuesOnly) >= versionQueuesOnly
 	s := newScheduler(g)
 	if err := workflow.SetQueryHandler(ctx, QueryState, func() (State, error) { return s.snapshot(in.Study), nil }); err != nil {
 		return State{}, err
@@ -121,9 +146,14 @@ func Study(ctx workflow.Context, in StudyInput) (State, error) {
 					Inputs: s.inputs(id), Source: in.Sources[id], Run: info.WorkflowExecution.RunID,
 				}
 				running++
-				force := forced(in.Force, id)
+				how := nodeRun{force: forced(in.Force, id)}
+				if routed {
+					how.queue = QueueFor(in.Classes[id])
+					how.holder = &activities.Holder{Workflow: info.WorkflowExecution.ID, Run: info.WorkflowExecution.RunID, Study: in.Study, Node: id}
+					how.waiting = func(on string) { n.Waiting = on }
+				}
 				workflow.Go(ctx, func(ctx workflow.Context) {
-					r := runNode(ctx, nin, force)
+					r := runNode(ctx, nin, how)
 					send, _ := workflow.NewDisconnectedContext(ctx)
 					done.Send(send, r)
 				})
@@ -157,11 +187,25 @@ func forced(force []string, id string) bool {
 	return false
 }
 
+// nodeRun says how to run one node.
+type nodeRun struct {
+	force bool
+	// queue is the task queue of the node's lookup and run ("": the
+	// workflow's own, as before versionQueues).
+	queue string
+	// holder, when set, takes the key's lease before executing, so
+	// concurrent runs needing the same key execute it once.
+	holder *activities.Holder
+	// waiting records the run this node waits on.
+	waiting func(string)
+}
+
 // runNode looks a node up and, on a miss (or when forced), runs it.
-func runNode(ctx workflow.Context, in activities.NodeInput, force bool) nodeDone {
+func runNode(ctx workflow.Context, in activities.NodeInput, how nodeRun) nodeDone {
 	var a *activities.Activities
 	lookup := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		ActivityID:          "lookup:" + in.Node,
+		TaskQueue:           how.queue,
 		StartToCloseTimeout: 10 * time.Minute,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumAttempts: 5},
 	})
@@ -169,10 +213,24 @@ func runNode(ctx workflow.Context, in activities.NodeInput, force bool) nodeDone
 	if err := workflow.ExecuteActivity(lookup, a.Lookup, in).Get(ctx, &lr); err != nil {
 		return failure(in.Node, err)
 	}
-	if lr.Hit && !force {
+	if lr.Hit && !how.force {
 		return nodeDone{ID: in.Node, Key: lr.Key, Outputs: lr.Outputs, Cached: true}
 	}
+	if how.holder != nil && !how.force && !lr.Never {
+		lease, done := takeLease(ctx, in, lr.Key, how)
+		if done != nil {
+			return *done
+		}
+		defer func() {
+			// Released even when the run failed or was cancelled, so
+			// waiters move on (one of them executes the key instead).
+			rctx, _ := workflow.NewDisconnectedContext(ctx)
+			rctx = workflow.WithActivityOptions(rctx, bookkeeping)
+			_ = workflow.ExecuteActivity(rctx, a.Release, lease).Get(rctx, nil)
+		}()
+	}
 	run := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		TaskQueue:           how.queue,
 		ActivityID:          "run:" + in.Node,
 		StartToCloseTimeout: 72 * time.Hour,
 		HeartbeatTimeout:    30 * time.Second, // running stages heartbeat every 5 s (activities.pulseEvery)
@@ -185,6 +243,63 @@ func runNode(ctx workflow.Context, in activities.NodeInput, force bool) nodeDone
 		return failure(in.Node, err)
 	}
 	return nodeDone{ID: in.Node, Key: rr.Key, Outputs: rr.Outputs, Resumed: rr.Resumed}
+}
+
+// bookkeeping are the options of short activities on the workflow's queue.
+var bookkeeping = workflow.ActivityOptions{
+	StartToCloseTimeout: time.Minute,
+	RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumAttempts: 5},
+}
+
+// takeLease claims the lease on key for this run. While another run holds
+// it, the node waits for that run and looks the key up again: a hit ends
+// the node as cached (done is set); a miss (the holder failed) claims
+// again. Once granted, the key is looked up once more, since the holder
+// may have finished between the first lookup and the claim.
+func takeLease(ctx workflow.Context, in activities.NodeInput, key digest.Digest, how nodeRun) (activities.Lease, *nodeDone) {
+	var a *activities.Activities
+	short := workflow.WithActivityOptions(ctx, bookkeeping)
+	relook := bookkeeping
+	relook.TaskQueue = how.queue
+	relook.StartToCloseTimeout = 10 * time.Minute
+	lookup := workflow.WithActivityOptions(ctx, relook)
+	await := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		ActivityID:          "wait:" + in.Node,
+		StartToCloseTimeout: 72 * time.Hour,
+		HeartbeatTimeout:    30 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute},
+	})
+	req := activities.LeaseRequest{Key: key, Holder: *how.holder}
+	for {
+		var lease activities.Lease
+		if err := workflow.ExecuteActivity(short, a.Claim, req).Get(ctx, &lease); err != nil {
+			d := failure(in.Node, err)
+			return lease, &d
+		}
+		if !lease.Granted {
+			how.waiting("waiting on " + lease.Holder.String())
+			if err := workflow.ExecuteActivity(await, a.AwaitLease, lease).Get(ctx, nil); err != nil {
+				d := failure(in.Node, err)
+				return lease, &d
+			}
+			how.waiting("waited on " + lease.Holder.String())
+		}
+		var lr activities.LookupResult
+		if err := workflow.ExecuteActivity(lookup, a.Lookup, in).Get(ctx, &lr); err != nil {
+			d := failure(in.Node, err)
+			return lease, &d
+		}
+		if lr.Hit {
+			if lease.Granted {
+				rctx := workflow.WithActivityOptions(ctx, bookkeeping)
+				_ = workflow.ExecuteActivity(rctx, a.Release, lease).Get(ctx, nil)
+			}
+			return lease, &nodeDone{ID: in.Node, Key: lr.Key, Outputs: lr.Outputs, Cached: true}
+		}
+		if lease.Granted {
+			return lease, nil
+		}
+	}
 }
 
 func failure(id string, err error) nodeDone {

@@ -3,6 +3,7 @@ package workflows
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/opencontainers/go-digest"
@@ -44,7 +45,17 @@ func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	var a *activities.Activities
 	env.RegisterActivity(a)
 	env.OnActivity(a.LoadGraph, mock.Anything, mock.Anything).Return(testGraph(), nil)
+	env.OnActivity(a.Release, mock.Anything, mock.Anything).Return(nil).Maybe()
 	return env
+}
+
+// grantLeases makes every claim succeed: no other run holds any key.
+func grantLeases(env *testsuite.TestWorkflowEnvironment) {
+	var a *activities.Activities
+	env.OnActivity(a.Claim, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, req activities.LeaseRequest) (activities.Lease, error) {
+			return activities.Lease{Granted: true, Holder: req.Holder}, nil
+		})
 }
 
 func outcomesOf(t *testing.T, env *testsuite.TestWorkflowEnvironment) map[string]NodeState {
@@ -66,6 +77,7 @@ func outcomesOf(t *testing.T, env *testsuite.TestWorkflowEnvironment) map[string
 
 func TestRunsInDependencyOrderAndPassesOutputs(t *testing.T) {
 	env := newEnv(t)
+	grantLeases(env)
 	var a *activities.Activities
 	env.OnActivity(a.Lookup, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.NodeInput) (activities.LookupResult, error) {
@@ -100,6 +112,7 @@ func TestRunsInDependencyOrderAndPassesOutputs(t *testing.T) {
 
 func TestFailureSkipsDependentsAndKeepsOthersGoing(t *testing.T) {
 	env := newEnv(t)
+	grantLeases(env)
 	var a *activities.Activities
 	env.OnActivity(a.Lookup, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.NodeInput) (activities.LookupResult, error) {
@@ -130,10 +143,16 @@ func TestFailureSkipsDependentsAndKeepsOthersGoing(t *testing.T) {
 
 func TestParallelismBound(t *testing.T) {
 	env := newEnv(t)
+	grantLeases(env)
 	var a *activities.Activities
 	inFlight, peak := 0, 0
+	looked := map[string]bool{}
 	env.OnActivity(a.Lookup, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.NodeInput) (activities.LookupResult, error) {
+			if looked[in.Node] { // the look-up again once the lease is granted
+				return activities.LookupResult{Key: digest.FromString(in.Node)}, nil
+			}
+			looked[in.Node] = true
 			inFlight++
 			if inFlight > peak {
 				peak = inFlight
@@ -151,5 +170,87 @@ func TestParallelismBound(t *testing.T) {
 	}
 	if peak != 1 {
 		t.Fatalf("parallelism 1, but %d nodes were in flight", peak)
+	}
+}
+
+// TestWaitsOnLeaseHolder: a node whose key another run is executing waits
+// for it and reuses its result; the wait shows in the node's state.
+func TestWaitsOnLeaseHolder(t *testing.T) {
+	env := newEnv(t)
+	var a *activities.Activities
+	other := activities.Holder{Workflow: "dag-other", Run: "run-other", Study: "other", Node: "b"}
+	finished := map[string]bool{}
+	env.OnActivity(a.Claim, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, req activities.LeaseRequest) (activities.Lease, error) {
+			if req.Holder.Node == "b" && !finished["b"] {
+				return activities.Lease{ID: "lease-b", Holder: other}, nil
+			}
+			return activities.Lease{Granted: true, Holder: req.Holder}, nil
+		})
+	env.OnActivity(a.AwaitLease, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, l activities.Lease) error {
+			finished["b"] = true // the other run published b
+			return nil
+		})
+	runs := map[string]int{}
+	env.OnActivity(a.Lookup, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.NodeInput) (activities.LookupResult, error) {
+			if in.Node == "b" && finished["b"] {
+				return activities.LookupResult{Key: digest.FromString("b"), Hit: true, Outputs: map[string]digest.Digest{"data": digest.FromString("out b")}}, nil
+			}
+			return activities.LookupResult{Key: digest.FromString(in.Node)}, nil
+		})
+	env.OnActivity(a.Run, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.NodeInput) (activities.RunResult, error) {
+			runs[in.Node]++
+			return activities.RunResult{Key: digest.FromString(in.Node), Outputs: map[string]digest.Digest{"data": digest.FromString("out " + in.Node)}}, nil
+		})
+	env.ExecuteWorkflow(StudyWorkflow, StudyInput{Study: "t", Plan: digest.FromString("plan")})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	got := outcomesOf(t, env)
+	if got["b"].Outcome != Cached || runs["b"] != 0 {
+		t.Fatalf("b: %s after %d runs, want cached from the other run", got["b"].Outcome, runs["b"])
+	}
+	if !strings.Contains(got["b"].Waiting, "run-other") {
+		t.Errorf("b waiting: %q, want the other run named", got["b"].Waiting)
+	}
+	if got["c"].Outcome != Executed || got["c"].Waiting != "" {
+		t.Errorf("c: %+v", got["c"])
+	}
+}
+
+// TestLeaseHolderFailedClaimsAgain: when the run a node waited on failed
+// (the key is still missing), the node claims the lease and executes.
+func TestLeaseHolderFailedClaimsAgain(t *testing.T) {
+	env := newEnv(t)
+	var a *activities.Activities
+	claims := 0
+	env.OnActivity(a.Claim, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, req activities.LeaseRequest) (activities.Lease, error) {
+			if req.Holder.Node == "a" {
+				claims++
+				if claims == 1 {
+					return activities.Lease{ID: "lease-a", Holder: activities.Holder{Run: "run-other"}}, nil
+				}
+			}
+			return activities.Lease{Granted: true, Holder: req.Holder}, nil
+		})
+	env.OnActivity(a.AwaitLease, mock.Anything, mock.Anything).Return(nil)
+	env.OnActivity(a.Lookup, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.NodeInput) (activities.LookupResult, error) {
+			return activities.LookupResult{Key: digest.FromString(in.Node)}, nil
+		})
+	env.OnActivity(a.Run, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.NodeInput) (activities.RunResult, error) {
+			return activities.RunResult{Key: digest.FromString(in.Node), Outputs: map[string]digest.Digest{"data": digest.FromString("out " + in.Node)}}, nil
+		})
+	env.ExecuteWorkflow(StudyWorkflow, StudyInput{Study: "t", Plan: digest.FromString("plan")})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	if got := outcomesOf(t, env); got["a"].Outcome != Executed || claims != 2 {
+		t.Fatalf("a: %s after %d claims, want executed after claiming twice", got["a"].Outcome, claims)
 	}
 }

@@ -22,6 +22,7 @@ type progressPrinter struct {
 	drawn    int // lines drawn last time (tty)
 	last     map[string]workflows.Outcome
 	lastLine map[string]time.Time
+	waits    map[string]string // the Waiting last printed per node
 	rate     map[string]rateSample
 	start    time.Time
 }
@@ -39,7 +40,7 @@ func newProgressPrinter(w io.Writer) *progressPrinter {
 		}
 	}
 	return &progressPrinter{w: w, tty: tty, last: map[string]workflows.Outcome{},
-		lastLine: map[string]time.Time{}, rate: map[string]rateSample{}, start: time.Now()}
+		lastLine: map[string]time.Time{}, waits: map[string]string{}, rate: map[string]rateSample{}, start: time.Now()}
 }
 
 func (p *progressPrinter) update(v runView) {
@@ -57,6 +58,10 @@ func (p *progressPrinter) update(v runView) {
 		if prev != n.Outcome {
 			p.last[n.ID] = n.Outcome
 			fmt.Fprintf(p.w, "%6s  %-9s %s%s\n", elapsed(now.Sub(p.start)), n.Outcome, n.ID, detail(n))
+		}
+		if n.Outcome == workflows.Running && n.Waiting != "" && p.waits[n.ID] != n.Waiting {
+			p.waits[n.ID] = n.Waiting
+			fmt.Fprintf(p.w, "%6s  %-9s %s %s\n", elapsed(now.Sub(p.start)), "waiting", n.ID, n.Waiting)
 		}
 		if pr, ok := v.progress[n.ID]; ok && n.Outcome == workflows.Running && now.Sub(p.lastLine[n.ID]) >= 5*time.Second {
 			p.lastLine[n.ID] = now
@@ -167,6 +172,8 @@ func detail(n workflows.NodeState) string {
 		return "  " + firstLine(n.Error)
 	case n.Resumed > 0:
 		return fmt.Sprintf("  (resumed from step %d)", n.Resumed)
+	case n.Waiting != "":
+		return "  " + n.Waiting
 	case !n.Started.IsZero() && !n.Finished.IsZero() && n.Outcome == workflows.Executed:
 		return "  " + elapsed(n.Finished.Sub(n.Started))
 	}

@@ -7,10 +7,38 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
+
+var (
+	dagBinOnce sync.Once
+	dagBin     string
+	dagBinErr  error
+)
+
+// dagBinary builds the dag command once, for tests that run it as a
+// process of its own (to kill it, or to run several).
+func dagBinary(t *testing.T) string {
+	t.Helper()
+	dagBinOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "dag-bin-")
+		if err != nil {
+			dagBinErr = err
+			return
+		}
+		dagBin = filepath.Join(dir, "dag")
+		build := exec.Command("go", "build", "-o", dagBin, "github.com/dagproject/dag/cmd/dag")
+		build.Stderr = os.Stderr
+		dagBinErr = build.Run()
+	})
+	if dagBinErr != nil {
+		t.Fatalf("build dag: %v", dagBinErr)
+	}
+	return dagBin
+}
 
 // TestServerKilledMidTrainingResumes kills (SIGKILL) the process running
 // the embedded server and worker in the middle of a training stage, starts
@@ -18,12 +46,7 @@ import (
 // interrupted stage resumed from its last stored checkpoint.
 func TestServerKilledMidTrainingResumes(t *testing.T) {
 	plugins := tinylmPlugins(t)
-	bin := filepath.Join(t.TempDir(), "dag")
-	build := exec.Command("go", "build", "-o", bin, "github.com/dagproject/dag/cmd/dag")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		t.Fatalf("build dag: %v", err)
-	}
+	bin := dagBinary(t)
 	home := t.TempDir()
 	t.Setenv("DAG_PLUGIN_PATH", plugins)
 	logf, err := os.Create(filepath.Join(t.TempDir(), "server.log"))

@@ -29,9 +29,11 @@ func newReportCommand(g *globals) *cobra.Command {
 		Short: "A run's result tables and charts as md, csv, json or html (the latest run when RUN is omitted)",
 		Long: `Renders the tables the study's report node built: benchmarks (models x tasks,
 value ± standard error) and safety (models x demographic groups, SafeNLP
-scores; non-significant cells marked), with each value's source node.
---format html writes one self-contained file with a heatmap and bar charts.
-Works from a new process any time after the run.`,
+scores; non-significant cells marked), the study's reference values beside
+them with deltas, training curves per trained node (loss; DPO reward margin
+and accuracy), and each value's source node and cache key.
+--format html writes one self-contained file: a heatmap, grouped bars and
+line charts. Works from a new process any time after the run.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -135,7 +137,30 @@ func (g *globals) loadReport(ctx context.Context, run string) (report.Document, 
 			return doc, fmt.Errorf("run %s: report.json: %v: %w", r.RunID, err, errdefs.ErrFailedPrecondition)
 		}
 		doc.Run = r.RunID
+		addKeys(&doc, d.Nodes)
 		return doc, nil
 	}
 	return doc, fmt.Errorf("run %s: report result %s holds no report.json: %w", r.RunID, res, errdefs.ErrNotFound)
+}
+
+// addKeys records the cache key of every node the report names (its
+// cells' sources and its curves), as the run knows them.
+func addKeys(doc *report.Document, nodes []nodeDocument) {
+	named := map[string]bool{}
+	for _, cols := range doc.Sources {
+		for _, id := range cols {
+			named[id] = true
+		}
+	}
+	for _, c := range doc.Curves {
+		named[c.Node] = true
+	}
+	for _, n := range nodes {
+		if named[n.ID] && n.Key != nil && *n.Key != "" {
+			if doc.Keys == nil {
+				doc.Keys = map[string]string{}
+			}
+			doc.Keys[n.ID] = *n.Key
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -47,6 +48,13 @@ evaluations:
 func TestReportCommand(t *testing.T) {
 	t.Setenv("DAG_PLUGIN_PATH", tinylmPlugins(t))
 	file := writeEvalStudy(t)
+	appendFile(t, file, `reference:
+  source: the paper
+  benchmarks:
+    base: {arc_challenge: 0.25}
+  safety:
+    sft-a: {zorbs: null}
+`)
 	home := t.TempDir()
 	startServer(t, home)
 	r := submitWait(t, file, home)
@@ -74,12 +82,45 @@ func TestReportCommand(t *testing.T) {
 			} `json:"rows"`
 		} `json:"safety"`
 		Reference json.RawMessage `json:"reference"`
+		Curves    []struct {
+			Node   string                `json:"node"`
+			Kind   string                `json:"kind"`
+			Steps  []int64               `json:"steps"`
+			Series map[string][]*float64 `json:"series"`
+		} `json:"curves"`
+		Sources map[string]map[string]string `json:"sources"`
+		Keys    map[string]string            `json:"keys"`
 	}
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	if doc.Study != "tiny" || doc.Run != r.Run || len(doc.Reference) == 0 {
 		t.Errorf("study %q run %q reference %s", doc.Study, doc.Run, doc.Reference)
+	}
+	if want := `{"source":"the paper","benchmarks":{"base":{"arc_challenge":0.25}},"safety":{"sft-a":{"zorbs":null}}}`; compactJSON(t, doc.Reference) != want {
+		t.Errorf("reference %s, want %s", doc.Reference, want)
+	}
+	// A curve per trained node, every step logged, DPO with its rewards.
+	curves := map[string]int{}
+	for _, c := range doc.Curves {
+		curves[c.Node] = len(c.Steps)
+		if len(c.Steps) == 0 || len(c.Series["loss"]) != len(c.Steps) {
+			t.Errorf("curve %s: %d steps, loss %v", c.Node, len(c.Steps), c.Series["loss"])
+		}
+		if _, ok := c.Series["reward_margin"]; ok != (c.Kind == "dpo") {
+			t.Errorf("curve %s (%s): reward_margin present %v", c.Node, c.Kind, ok)
+		}
+	}
+	if len(curves) != 4 || curves["pretrain/base"] != 6 {
+		t.Errorf("curves %v, want pretrain/base (6 steps), sft/a, sft/b, dpo/a+pref", curves)
+	}
+	// Each value's node has its cache key.
+	for model, cols := range doc.Sources {
+		for col, id := range cols {
+			if !strings.HasPrefix(doc.Keys[id], "sha256:") {
+				t.Errorf("%s %s: node %s has no key (%q)", model, col, id, doc.Keys[id])
+			}
+		}
 	}
 	if strings.Join(doc.Benchmarks.Columns, ",") != "arc_challenge" {
 		t.Errorf("columns %v", doc.Benchmarks.Columns)
@@ -126,6 +167,11 @@ func TestReportCommand(t *testing.T) {
 	if regexp.MustCompile(`(?i)(src|href)\s*=\s*["']?\s*(https?:)?//|<script[^>]*\bsrc`).MatchString(html) {
 		t.Error("html refers to a remote resource")
 	}
+	for _, s := range []string{"<polyline", "base (reference)", "Training curves"} {
+		if !strings.Contains(html, s) {
+			t.Errorf("html lacks %q", s)
+		}
+	}
 	var full report.Document
 	if err := json.Unmarshal([]byte(out), &full); err != nil {
 		t.Fatal(err)
@@ -156,7 +202,31 @@ func TestReportCommand(t *testing.T) {
 			t.Errorf("report %s exit %d: %s\n%s", f, code, out, errs)
 		}
 	}
+	if _, out, _ := dag(t, "report", r.Run, "--home", home); !strings.Contains(out, "| base (reference) | 0.250 (Δ ") || !strings.Contains(out, "| dpo/a+pref |") {
+		t.Errorf("markdown lacks the reference row or the DPO curve:\n%s", out)
+	}
 	if code, _, _ := dag(t, "report", r.Run, "--format", "pdf", "--home", home); code == 0 {
 		t.Error("--format pdf succeeded")
 	}
+}
+
+func appendFile(t *testing.T, path, text string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(text); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func compactJSON(t *testing.T, raw json.RawMessage) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }

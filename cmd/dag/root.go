@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/dagproject/dag/internal/telemetry"
 )
 
 // globals holds the flags every command accepts (contract.md, "Commands").
@@ -18,6 +20,8 @@ type globals struct {
 	temporal  string
 	namespace string
 	json      bool
+	tls       tlsFlags
+	tel       *telemetry.Providers // set by commands that start telemetry
 
 	stdout io.Writer
 	stderr io.Writer
@@ -42,11 +46,13 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&g.temporal, "temporal", "", "Temporal frontend HOST:PORT (env DAG_TEMPORAL_ADDRESS; unset = embedded server)")
 	f.StringVar(&g.namespace, "namespace", "", "namespace for Temporal and cache keys (default \"default\")")
 	f.BoolVar(&g.json, "json", false, "print exactly one JSON document on stdout")
+	g.tls.register(f)
 
 	root.AddCommand(newPlanCommand(g))
 	for _, add := range extraCommands {
 		root.AddCommand(add(g))
 	}
+	g.instrument(root)
 	return root
 }
 
@@ -77,8 +83,12 @@ func (g *globals) resolve() error {
 		g.temporal = os.Getenv("DAG_TEMPORAL_ADDRESS")
 	}
 	if g.namespace == "" {
+		g.namespace = os.Getenv("DAG_NAMESPACE")
+	}
+	if g.namespace == "" {
 		g.namespace = "default"
 	}
+	g.tls.resolve()
 	if strings.ContainsAny(g.namespace, "/ \t\n") {
 		return fmt.Errorf("namespace %q: must not contain '/' or spaces", g.namespace)
 	}

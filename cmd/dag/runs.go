@@ -34,6 +34,7 @@ type nodeDocument struct {
 	Outputs  map[string]digest.Digest `json:"outputs"`
 	Error    string                   `json:"error,omitempty"`
 	Resumed  int64                    `json:"resumed_from_step,omitempty"`
+	Waiting  string                   `json:"waiting,omitempty"`
 	Progress *activities.Progress     `json:"progress,omitempty"`
 }
 
@@ -49,7 +50,7 @@ type runView struct {
 func (v runView) document() runDocument {
 	d := runDocument{Run: v.ref.RunID, Study: v.state.Study, Status: v.status, Nodes: []nodeDocument{}}
 	for _, n := range v.state.Nodes {
-		nd := nodeDocument{ID: n.ID, Kind: string(n.Kind), Outcome: string(n.Outcome), Outputs: n.Outputs, Error: n.Error, Resumed: n.Resumed}
+		nd := nodeDocument{ID: n.ID, Kind: string(n.Kind), Outcome: string(n.Outcome), Outputs: n.Outputs, Error: n.Error, Resumed: n.Resumed, Waiting: n.Waiting}
 		if n.Key != "" {
 			k := n.Key.String()
 			nd.Key = &k

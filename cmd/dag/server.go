@@ -17,11 +17,13 @@ func init() {
 
 func newServerCommand(g *globals) *cobra.Command {
 	var idleExit time.Duration
+	var runWorker bool
+	var queues string
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "Run the embedded Temporal server, its Web UI and a worker in the foreground",
 		Long: `Run the embedded Temporal server (SQLite under home), the Temporal Web UI
-and a worker, until interrupted. Other dag commands with the same home find
+and a worker for every queue, until interrupted. Other dag commands with the same home find
 it through <home>/server.json. With --idle-exit, it stops after that long
 with no running study.`,
 		Args: cobra.NoArgs,
@@ -30,7 +32,17 @@ with no running study.`,
 			if sf, ok := g.liveServer(ctx); ok {
 				return fmt.Errorf("a dag server already runs for %s (pid %d, %s)", g.home, sf.PID, sf.Frontend)
 			}
-			sess, err := g.startEmbedded(ctx)
+			wc := embeddedWorker()
+			if !runWorker {
+				wc.classes = nil
+			} else if queues != "" {
+				parsed, err := parseWorkerConfig(queues, wc.identity, wc.drain)
+				if err != nil {
+					return err
+				}
+				wc = parsed
+			}
+			sess, err := g.startEmbedded(ctx, wc)
 			if err != nil {
 				return err
 			}
@@ -67,5 +79,7 @@ with no running study.`,
 		},
 	}
 	cmd.Flags().DurationVar(&idleExit, "idle-exit", 0, "stop after this long with no running study (0 = never)")
+	cmd.Flags().BoolVar(&runWorker, "worker", true, "run a worker in this process (--worker=false: only the server; run `dag worker` beside it)")
+	cmd.Flags().StringVar(&queues, "queues", "", "resource classes this process's worker runs (default cpu,gpu)")
 	return cmd
 }

@@ -19,9 +19,19 @@ func (g *globals) openStore() (artifacts.Store, error) {
 	return g.openStoreContext(context.Background())
 }
 
-// openStoreContext opens the store named by --store; ctx bounds what
-// opening does (an S3 store checks its bucket).
+// openStoreContext opens the store named by --store, traced and metered
+// (telemetry.go); ctx bounds what opening does (an S3 store checks its
+// bucket).
 func (g *globals) openStoreContext(ctx context.Context) (artifacts.Store, error) {
+	s, err := g.openBackend(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return g.instrumentStore(s), nil
+}
+
+// openBackend opens the store named by --store as it is.
+func (g *globals) openBackend(ctx context.Context) (artifacts.Store, error) {
 	uri := g.store
 	switch {
 	case strings.HasPrefix(uri, "file://"):

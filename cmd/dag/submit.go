@@ -16,6 +16,8 @@ import (
 	"github.com/dagproject/dag/datasets"
 	"github.com/dagproject/dag/errdefs"
 	"github.com/dagproject/dag/planner"
+	"github.com/dagproject/dag/plugins"
+	"github.com/dagproject/dag/plugins/host"
 	"github.com/dagproject/dag/study"
 	"github.com/dagproject/dag/workflows"
 )
@@ -41,8 +43,12 @@ and exits non-zero if any node failed.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			in, err := g.prepareRun(ctx, args[0], parallel, force)
-			if err != nil {
+			// Check what can be wrong before anything starts: the study,
+			// then the store, then Temporal; only then upload and start.
+			if _, err := compileStudy(args[0]); err != nil {
+				return err
+			}
+			if _, err := g.openStore(); err != nil {
 				return err
 			}
 			sess, err := g.connect(ctx)
@@ -50,11 +56,16 @@ and exits non-zero if any node failed.`,
 				return err
 			}
 			defer sess.close()
+			in, err := g.prepareRun(ctx, args[0], parallel, force)
+			if err != nil {
+				return err
+			}
 			run, attached, err := startStudy(ctx, sess.client, in)
 			if err != nil {
 				return err
 			}
 			g.announce(run, in.Study, attached, sess.ui)
+			noteRun(ctx, run, in.Study)
 			if !wait {
 				if g.json {
 					return g.printJSON(runDocument{Run: run.RunID, Study: in.Study, Status: "running", Nodes: []nodeDocument{}})
@@ -70,14 +81,19 @@ and exits non-zero if any node failed.`,
 	return cmd
 }
 
+// compileStudy loads and compiles a study file.
+func compileStudy(file string) (*study.Plan, error) {
+	s, err := study.Load(file)
+	if err != nil {
+		return nil, err
+	}
+	return study.Compile(s)
+}
+
 // prepareRun compiles a study and stores everything a worker needs: each
 // local source and the plan, by digest.
 func (g *globals) prepareRun(ctx context.Context, file string, parallel int, force []string) (workflows.StudyInput, error) {
-	s, err := study.Load(file)
-	if err != nil {
-		return workflows.StudyInput{}, err
-	}
-	p, err := study.Compile(s)
+	p, err := compileStudy(file)
 	if err != nil {
 		return workflows.StudyInput{}, err
 	}
@@ -110,10 +126,49 @@ func (g *globals) prepareRun(ctx context.Context, file string, parallel int, for
 		in.Sources[n.ID] = d
 	}
 	_ = memo.Save() // only saves re-hashing next time
+	if in.Classes, err = g.nodeClasses(ctx, p); err != nil {
+		return workflows.StudyInput{}, err
+	}
 	if in.Plan, err = artifacts.PutBytes(ctx, store, p.Encode()); err != nil {
 		return workflows.StudyInput{}, err
 	}
 	return in, nil
+}
+
+// nodeClasses finds the resource class of each plugin-run node from the
+// plugins installed here, so the workflow routes it to a worker of that
+// class. A backend not installed here is routed to cpu, with a warning:
+// in a cluster, install every plugin binary beside dag on the machines
+// that submit (they need not be ready).
+func (g *globals) nodeClasses(ctx context.Context, p *study.Plan) (map[string]string, error) {
+	var infos []host.Info
+	discovered := false
+	classes := map[string]string{}
+	warned := map[string]bool{}
+	for _, n := range p.Nodes {
+		if n.Backend == "" {
+			continue
+		}
+		if !discovered {
+			var err error
+			if infos, err = g.discoverPlugins(ctx); err != nil {
+				return nil, err
+			}
+			discovered = true
+		}
+		info, err := host.Lookup(infos, n.Backend)
+		if err != nil {
+			if !warned[n.Backend] {
+				warned[n.Backend] = true
+				fmt.Fprintf(g.stderr, "warning: backend %s is not installed here; its stages go to cpu workers\n", n.Backend)
+			}
+			continue
+		}
+		if info.Resource != plugins.ResourceCPU {
+			classes[n.ID] = string(info.Resource)
+		}
+	}
+	return classes, nil
 }
 
 // uploadSource stores a local source unless its bytes are already there,

@@ -12,10 +12,8 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/dagproject/dag/activities"
 	"github.com/dagproject/dag/errdefs"
 	"github.com/dagproject/dag/internal/embedded"
 	"github.com/dagproject/dag/workflows"
@@ -80,8 +78,23 @@ func (g *globals) connect(ctx context.Context) (*session, error) {
 	return &session{client: c, ui: sf.UI, stops: []func(){c.Close}}, nil
 }
 
+// dialTimeout bounds connecting to Temporal, so an unreachable address
+// is one clear error rather than a hang.
+const dialTimeout = 15 * time.Second
+
 func (g *globals) dial(ctx context.Context, addr string) (client.Client, error) {
-	c, err := client.DialContext(ctx, client.Options{HostPort: addr, Namespace: g.namespace, Logger: quietLogger{}})
+	opts := client.Options{HostPort: addr, Namespace: g.namespace, Logger: quietLogger{}}
+	if err := g.temporalTelemetry(&opts); err != nil {
+		return nil, err
+	}
+	tlsConfig, err := g.tls.config()
+	if err != nil {
+		return nil, err
+	}
+	opts.ConnectionOptions.TLS = tlsConfig
+	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	defer cancel()
+	c, err := client.DialContext(dctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("temporal at %s: %v: %w", addr, err, errdefs.ErrUnavailable)
 	}
@@ -114,10 +127,10 @@ func (g *globals) liveServer(ctx context.Context) (serverFile, bool) {
 	return sf, true
 }
 
-// startEmbedded runs the embedded server, its Web UI and a worker in this
-// process, holding <home>/temporal.lock so no other process opens the same
+// startEmbedded runs the embedded server, its Web UI and (unless wc has no
+// classes) a worker in this process, holding <home>/temporal.lock so no other process opens the same
 // database, and announces itself in server.json.
-func (g *globals) startEmbedded(ctx context.Context) (*session, error) {
+func (g *globals) startEmbedded(ctx context.Context, wc workerConfig) (*session, error) {
 	if err := os.MkdirAll(g.home, 0o755); err != nil {
 		return nil, err
 	}
@@ -149,12 +162,14 @@ func (g *globals) startEmbedded(ctx context.Context) (*session, error) {
 	}
 	s.client = c
 	s.stops = append(s.stops, c.Close)
-	stop, err := g.startWorker(c)
-	if err != nil {
-		s.close()
-		return nil, err
+	if wc.classes != nil {
+		stop, err := g.startWorker(c, wc)
+		if err != nil {
+			s.close()
+			return nil, err
+		}
+		s.stops = append(s.stops, stop)
 	}
-	s.stops = append(s.stops, stop)
 	sf := serverFile{Frontend: srv.Frontend, UI: srv.UI, PID: os.Getpid(), Store: g.store}
 	if err := writeJSONFile(g.serverFilePath(), sf); err != nil {
 		s.close()
@@ -162,24 +177,6 @@ func (g *globals) startEmbedded(ctx context.Context) (*session, error) {
 	}
 	s.stops = append(s.stops, func() { os.Remove(g.serverFilePath()) })
 	return s, nil
-}
-
-// startWorker runs the study workflow and its activities on this process.
-func (g *globals) startWorker(c client.Client) (func(), error) {
-	store, err := g.openStore()
-	if err != nil {
-		return nil, err
-	}
-	// Heartbeats carry live progress (`dag submit --wait`, `dag status`), so
-	// they reach the server every couple of seconds, not once a minute.
-	w := worker.New(c, workflows.TaskQueue, worker.Options{MaxHeartbeatThrottleInterval: 2 * time.Second})
-	w.RegisterWorkflowWithOptions(workflows.Study, workflowOptions())
-	w.RegisterActivity(activities.New(store, g.pluginSearchPath(),
-		filepath.Join(g.home, "scratch"), filepath.Join(g.home, "logs")))
-	if err := w.Start(); err != nil {
-		return nil, fmt.Errorf("worker: %w", err)
-	}
-	return w.Stop, nil
 }
 
 // spawnServer starts `dag server` in the background for work that must

@@ -97,6 +97,7 @@ func launch(ctx context.Context, path string, want digest.Digest, o options) (*c
 		SyncStderr:          c.sink,
 		Logger:              logger,
 		PluginLogBufferSize: 1 << 20,
+		GRPCDialOptions:     o.telemetry.dialOptions(name, want),
 	})
 	// A Launch context that ends during the handshake kills the process as
 	// soon as the handshake returns.

@@ -15,6 +15,7 @@ type options struct {
 	logPath      string
 	tailBytes    int
 	parallel     int
+	telemetry    telemetryOptions
 }
 
 func newOptions(opts []Option) (options, error) {

@@ -13,6 +13,10 @@
 // in-process gRPC, so a plugin package tests itself without building a
 // binary.
 //
+// Tracing: with WithTracerProvider, each call from the host is a span in
+// the host's trace (its context travels in gRPC metadata), Train and Score
+// get a span each, and StartSpan adds phases under them.
+//
 // Stderr: once Serve runs, os.Stderr is a pipe forwarded to the host over
 // gRPC, and its last lines may be lost if the process exits at once. The
 // Stderr variable of this package is the process's original standard

@@ -1,6 +1,9 @@
 package sdk
 
 import (
+	"fmt"
+	"os"
+
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
@@ -15,11 +18,22 @@ import (
 // with status 1.
 //
 // go-plugin's own log lines go to Stderr as JSON at level warn and above.
-func Serve(impl plugins.Plugin) {
+//
+// Options that fail are reported on Stderr and end the process with
+// status 1.
+func Serve(impl plugins.Plugin, opts ...Option) {
+	var o serveOptions
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			fmt.Fprintf(Stderr, "plugin: %v\n", err)
+			os.Exit(1)
+		}
+	}
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  grpcadapter.Handshake,
-		VersionedPlugins: grpcadapter.PluginSets(impl),
+		VersionedPlugins: grpcadapter.PluginSets(o.wrap(impl)),
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
+			opts = append(opts, o.serverOptions()...)
 			opts = append(opts,
 				grpc.MaxRecvMsgSize(grpcadapter.MaxMessageBytes),
 				grpc.MaxSendMsgSize(grpcadapter.MaxMessageBytes))

@@ -19,6 +19,7 @@ import (
 //	                             (<module>.lora_a, <module>.lora_b), unmerged
 //	optimizer.safetensors        AdamW moments adam.m.<name>, adam.v.<name>
 //	state.json                   checkpointState
+//	metrics.jsonl                the training log up to this step
 //
 // Checkpoints are written as .step-<n>.tmp and renamed to step-<n> once
 // complete.
@@ -47,7 +48,7 @@ const checkpointFormat = "tinylm-checkpoint/1"
 
 // writeCheckpoint writes a complete checkpoint folder under root and
 // returns its path.
-func writeCheckpoint(root string, st checkpointState, c Config, weights, opt Weights) (string, error) {
+func writeCheckpoint(root string, st checkpointState, c Config, weights, opt Weights, log *metricsLog) (string, error) {
 	name := fmt.Sprintf("step-%06d", st.Step)
 	final := filepath.Join(root, name)
 	tmp := filepath.Join(root, "."+name+".tmp")
@@ -61,6 +62,9 @@ func writeCheckpoint(root string, st checkpointState, c Config, weights, opt Wei
 		return "", err
 	}
 	if err := writeSafetensors(filepath.Join(tmp, optimizerFile), opt); err != nil {
+		return "", fmt.Errorf("checkpoint %s: %w", tmp, err)
+	}
+	if err := log.write(tmp); err != nil {
 		return "", fmt.Errorf("checkpoint %s: %w", tmp, err)
 	}
 	st.Format = checkpointFormat

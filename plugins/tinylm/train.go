@@ -131,6 +131,7 @@ func (p *plugin) Train(ctx context.Context, req plugins.TrainRequest, ev plugins
 	prog, weights := r.program()
 	start := 0
 	var opt Weights
+	log := &metricsLog{}
 	if dir := req.Inputs[plugins.InputResume]; dir != "" {
 		st, c, w, o, err := readCheckpoint(dir)
 		if err != nil {
@@ -143,6 +144,9 @@ func (p *plugin) Train(ctx context.Context, req plugins.TrainRequest, ev plugins
 			return plugins.TrainResult{}, fmt.Errorf("checkpoint %s: step %d past the run's %d steps: %w", dir, st.Step, r.total, errdefs.ErrFailedPrecondition)
 		}
 		weights, opt, start = w, o, st.Step
+		if log, err = readMetricsLog(dir, st.Step); err != nil {
+			return plugins.TrainResult{}, err
+		}
 	}
 	tr, err := newTrainer(prog, weights, opt)
 	if err != nil {
@@ -176,11 +180,12 @@ func (p *plugin) Train(ctx context.Context, req plugins.TrainRequest, ev plugins
 			last[n] = vals[i]
 		}
 		done := s + 1
+		log.add(done, last)
 		if err := emit(plugins.ProgressEvent(int64(done), int64(r.total))); err != nil {
 			return plugins.TrainResult{}, err
 		}
 		if done%r.prm.LogEvery == 0 || done == r.total {
-			if err := emit(plugins.MetricsEvent(int64(done), last)); err != nil {
+			if err := emit(plugins.MetricsEvent(int64(done), withThroughput(last, tokens, began))); err != nil {
 				return plugins.TrainResult{}, err
 			}
 			el := time.Since(began).Seconds()
@@ -189,7 +194,7 @@ func (p *plugin) Train(ctx context.Context, req plugins.TrainRequest, ev plugins
 			}
 		}
 		if r.prm.CheckpointEvery > 0 && done%r.prm.CheckpointEvery == 0 && done < r.total && req.CheckpointDir != "" {
-			dir, err := r.checkpoint(req.CheckpointDir, tr, done, weights)
+			dir, err := r.checkpoint(req.CheckpointDir, tr, done, weights, log)
 			if err != nil {
 				return plugins.TrainResult{}, err
 			}
@@ -206,11 +211,15 @@ func (p *plugin) Train(ctx context.Context, req plugins.TrainRequest, ev plugins
 	if err := writeModel(req.OutputDir, r.cfg, final); err != nil {
 		return plugins.TrainResult{}, err
 	}
+	if err := log.write(req.OutputDir); err != nil {
+		return plugins.TrainResult{}, err
+	}
 	return plugins.TrainResult{Step: int64(r.total), Metrics: last}, nil
 }
 
-// checkpoint writes the state after `done` steps.
-func (r *run) checkpoint(root string, tr *trainer, done int, initial Weights) (string, error) {
+// checkpoint writes the state after `done` steps, with the training log
+// so far.
+func (r *run) checkpoint(root string, tr *trainer, done int, initial Weights, log *metricsLog) (string, error) {
 	trained, opt := tr.state()
 	all := Weights{}
 	if r.lora != nil {
@@ -223,5 +232,5 @@ func (r *run) checkpoint(root string, tr *trainer, done int, initial Weights) (s
 	}
 	spe := r.sampler.stepsPerEpoch()
 	st := checkpointState{Kind: r.kind, Step: done, TotalSteps: r.total, Epoch: done / spe, BatchInEpoch: done % spe, Fingerprint: r.finger}
-	return writeCheckpoint(root, st, r.cfg, all, opt)
+	return writeCheckpoint(root, st, r.cfg, all, opt, log)
 }

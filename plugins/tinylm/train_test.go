@@ -120,7 +120,7 @@ func TestResumeAndDeterminism(t *testing.T) {
 	if len(cps) != 2 || cps[0].Step != 5 || cps[1].Step != 10 {
 		t.Fatalf("checkpoints %+v, want steps 5 and 10 of 12", cps)
 	}
-	for _, f := range []string{configFile, weightsFile, tokenizerFile, optimizerFile, stateFile} {
+	for _, f := range []string{configFile, weightsFile, tokenizerFile, optimizerFile, stateFile, plugins.MetricsFile} {
 		if _, err := os.Stat(filepath.Join(cps[0].Dir, f)); err != nil {
 			t.Errorf("checkpoint lacks %s", f)
 		}
@@ -139,9 +139,19 @@ func TestResumeAndDeterminism(t *testing.T) {
 	if a, c := digestDir(t, outA), digestDir(t, outC); a != c {
 		t.Fatalf("resumed run differs from an uninterrupted one: %s vs %s", a, c)
 	}
+	// The training log holds every step, the first attempt's included,
+	// whatever log_every was.
+	b, err := os.ReadFile(filepath.Join(outC, plugins.MetricsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 12 || !strings.HasPrefix(lines[0], `{"loss":`) || !strings.HasSuffix(lines[0], `"step":1}`) || !strings.HasSuffix(lines[11], `"step":12}`) {
+		t.Errorf("training log of the resumed run:\n%s", b)
+	}
 
 	// A checkpoint from other params is refused.
-	_, err := New().Train(t.Context(), plugins.TrainRequest{Kind: plugins.KindSFT, Inputs: resumed,
+	_, err = New().Train(t.Context(), plugins.TrainRequest{Kind: plugins.KindSFT, Inputs: resumed,
 		Params: []byte(`{"epochs": 3, "batch_size": 4, "seed": 2}`), OutputDir: t.TempDir()}, plugins.Discard)
 	if !errdefs.IsFailedPrecondition(err) {
 		t.Errorf("resume with other params: got %v, want FailedPrecondition", err)

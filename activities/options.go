@@ -1,0 +1,34 @@
+package activities
+
+import (
+	"go.temporal.io/sdk/client"
+
+	"github.com/dagproject/dag/plugins"
+)
+
+// Option configures Activities.
+type Option func(*options)
+
+type options struct {
+	identity string
+	classes  []plugins.Resource
+	temporal client.Client
+	observer observer
+}
+
+// WithWorker names the worker in producer records and error messages, and
+// limits it to stages whose plugin has one of classes (none: any class).
+// A stage routed to the wrong worker fails with FailedPrecondition instead
+// of running somewhere it was not meant to. Default: the host name, any
+// class.
+func WithWorker(identity string, classes ...plugins.Resource) Option {
+	return func(o *options) { o.identity, o.classes = identity, classes }
+}
+
+// WithTemporal gives the lease activities (Claim, AwaitLease, Release,
+// OwnerClosed) the client they start, watch and signal lease workflows
+// with. Without it every Claim is granted: nothing is deduplicated across
+// runs. Default: none.
+func WithTemporal(c client.Client) Option {
+	return func(o *options) { o.temporal = c }
+}

@@ -1,0 +1,217 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+
+	"github.com/dagproject/dag/artifacts"
+	"github.com/dagproject/dag/artifacts/s3/s3test"
+)
+
+// clusterStudy trains on cpu (tinylm) and runs its DPO step on a gpu
+// plugin (the example plugin declaring class gpu).
+const clusterStudy = `version: 1
+name: cluster
+model:
+  pretrain: {corpus: corpus, params: {steps: 1500, checkpoint_every: 50, d_model: 16, layers: 1, heads: 2, context: 48, max_length: 48}}
+datasets:
+  corpus: {source: corpus.txt, adapter: text}
+  a: {source: a.jsonl, adapter: sft-jsonl}
+  pref: {source: pref.jsonl, adapter: pref-jsonl}
+recipes:
+  sft: {kind: sft, params: {lora: {rank: 2, alpha: 4}, max_length: 48, batch_size: 2}}
+  dpo: {kind: dpo, backend: gpuex, params: {steps: 3}}
+pipelines:
+  base: {steps: []}
+  sft-a: {steps: [{sft: a}]}
+  sft-a-dpo: {from: sft-a, steps: [{dpo: pref}]}
+`
+
+// gpuPlugins installs the example plugin as "gpuex", of class gpu, in a
+// folder of its own.
+func gpuPlugins(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	exe := installExamplePlugin(t, buildExamplePlugin(t), dir, "gpuex")
+	if err := os.WriteFile(exe+".resource", []byte("gpu\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// process runs the dag binary until the test ends; its output goes to a
+// log file that is printed when the test fails.
+func process(t *testing.T, bin string, env []string, args ...string) *exec.Cmd {
+	t.Helper()
+	logPath := filepath.Join(t.TempDir(), "process.log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		logf.Close()
+		if t.Failed() {
+			b, _ := os.ReadFile(logPath)
+			t.Logf("dag %s:\n%s", strings.Join(args, " "), b)
+		}
+	})
+	return cmd
+}
+
+// TestClusterWorkers runs a study on the embedded server acting as a
+// cluster (no worker of its own), versitygw as the shared store, a cpu
+// worker and a gpu worker as separate processes. The cpu worker is killed
+// (SIGKILL) mid-training and a new one started: the study completes, the
+// stage resumed from its last checkpoint, and every stage ran on a worker
+// of its queue (as the store's producer records say).
+func TestClusterWorkers(t *testing.T) {
+	bin := dagBinary(t)
+	cpuDir, gpuDir := tinylmPlugins(t), gpuPlugins(t)
+	srv := s3test.Start(t)
+	t.Setenv("DAG_S3_ENDPOINT", srv.Addr)
+	t.Setenv("AWS_ACCESS_KEY_ID", srv.AccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
+	t.Setenv("DAG_S3_INSECURE", "1")
+	store := "s3://dag-cluster/team"
+
+	serverHome := t.TempDir()
+	process(t, bin, nil, "server", "--home", serverHome, "--worker=false")
+	sg := &globals{home: serverHome}
+	if err := sg.resolve(); err != nil {
+		t.Fatal(err)
+	}
+	sf, ok := sg.waitForServer(context.Background(), nil, 90*time.Second)
+	if !ok {
+		t.Fatal("dag server did not come up")
+	}
+	addr := sf.Frontend
+	worker := func(queue, identity, plugins string) *exec.Cmd {
+		return process(t, bin, []string{"DAG_PLUGIN_PATH=" + plugins}, "worker", "--queues", queue,
+			"--identity", identity, "--temporal", addr, "--store", store, "--home", t.TempDir())
+	}
+	cpu1 := worker("cpu", "cpu-1", cpuDir)
+	worker("gpu", "gpu-1", gpuDir)
+
+	// The client sees both plugins, to route each stage to its class.
+	t.Setenv("DAG_PLUGIN_PATH", cpuDir+string(os.PathListSeparator)+gpuDir)
+	file := writeTinyStudy(t)
+	if err := os.WriteFile(file, []byte(clusterStudy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	client := []string{"--temporal", addr, "--store", store, "--home", t.TempDir()}
+	code, out, errs := dag(t, append([]string{"submit", file, "--json"}, client...)...)
+	var sub runJSON
+	if code != 0 || json.Unmarshal([]byte(out), &sub) != nil {
+		t.Fatalf("submit exit %d: %s %s", code, out, errs)
+	}
+	status := func() (string, map[string]statusNode) {
+		code, out, errs := dag(t, append([]string{"status", sub.Run, "--json"}, client...)...)
+		var st struct {
+			Status string       `json:"status"`
+			Nodes  []statusNode `json:"nodes"`
+		}
+		if code != 0 || json.Unmarshal([]byte(out), &st) != nil {
+			t.Fatalf("status exit %d: %s %s", code, out, errs)
+		}
+		m := map[string]statusNode{}
+		for _, n := range st.Nodes {
+			m[n.ID] = n
+		}
+		return st.Status, m
+	}
+
+	deadline := time.Now().Add(3 * time.Minute)
+	var checkpoint int64
+	for checkpoint == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no checkpoint was stored")
+		}
+		if _, nodes := status(); nodes["pretrain/base"].Progress != nil {
+			checkpoint = nodes["pretrain/base"].Progress.CheckpointStep
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	cpu1.Process.Signal(syscall.SIGKILL)
+	cpu1.Wait()
+	worker("cpu", "cpu-2", cpuDir)
+
+	var nodes map[string]statusNode
+	for {
+		if time.Now().After(deadline.Add(3 * time.Minute)) {
+			t.Fatalf("study did not complete after the worker was replaced: %+v", nodes)
+		}
+		var st string
+		st, nodes = status()
+		if st == "completed" {
+			break
+		}
+		if st != "running" {
+			t.Fatalf("run ended %s: %+v", st, nodes)
+		}
+		time.Sleep(time.Second)
+	}
+	if pre := nodes["pretrain/base"]; pre.Outcome != "executed" || pre.Resumed < checkpoint {
+		t.Fatalf("pretrain/base %s, resumed from step %d; a checkpoint at step %d was stored before the kill", pre.Outcome, pre.Resumed, checkpoint)
+	}
+
+	g := &globals{home: t.TempDir(), store: store}
+	if err := g.resolve(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := g.openStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, n := range nodes {
+		if n.Key == nil {
+			t.Fatalf("%s has no key", id)
+		}
+		r, err := artifacts.GetResult(context.Background(), s, digest.Digest(*n.Key))
+		if err != nil {
+			t.Fatalf("%s: result: %v", id, err)
+		}
+		want := "cpu-"
+		switch id {
+		case "dpo/a+pref":
+			want = "gpu-1"
+		case "pretrain/base":
+			want = "cpu-2"
+		}
+		if !strings.HasPrefix(r.Producer.Worker, want) {
+			t.Errorf("%s ran on worker %q, want %s", id, r.Producer.Worker, want)
+		}
+		if r.Producer.Run != sub.Run {
+			t.Errorf("%s: producer run %s, want %s", id, r.Producer.Run, sub.Run)
+		}
+	}
+}
+
+type statusNode struct {
+	ID       string  `json:"id"`
+	Outcome  string  `json:"outcome"`
+	Key      *string `json:"key"`
+	Resumed  int64   `json:"resumed_from_step"`
+	Waiting  string  `json:"waiting"`
+	Error    string  `json:"error"`
+	Progress *struct {
+		Step           int64 `json:"step"`
+		CheckpointStep int64 `json:"checkpoint_step"`
+	} `json:"progress"`
+}

@@ -1,0 +1,175 @@
+package hf
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/dagproject/dag/errdefs"
+)
+
+// stderrTail is how much of the worker's stderr a crash error carries.
+const stderrTail = 4 << 10
+
+// errNoPython marks a worker that could not start because the interpreter
+// is missing.
+var errNoPython = errors.New("python interpreter not found")
+
+// call runs one worker for req: it writes the request, hands every
+// non-terminal event to on, and returns the terminal done event. An
+// error event is returned as an error of its class. When ctx ends the
+// worker gets SIGTERM, then SIGKILL after the grace period, and call
+// returns an error wrapping ctx.Err(); an error from on stops the worker
+// the same way and is returned. A worker that exits without a terminal
+// event is Unavailable, with its exit status and stderr tail. The worker
+// and its process group are always gone when call returns.
+func (b *backend) call(ctx context.Context, req request, on func(event) error) (event, error) {
+	src, err := b.sources()
+	if err != nil {
+		return event{}, err
+	}
+	line, err := json.Marshal(req)
+	if err != nil {
+		return event{}, err
+	}
+	cmd := exec.Command(b.o.python, "-u", "-m", "dag_hf_worker")
+	cmd.Env = b.env(src)
+	cmd.SysProcAttr = sysProcAttr()
+	cmd.Stdin = strings.NewReader(string(line) + "\n")
+	tail := &tail{n: stderrTail}
+	cmd.Stderr = io.MultiWriter(tail, b.o.log)
+	cmd.WaitDelay = b.o.grace
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return event{}, err
+	}
+	if err := cmd.Start(); err != nil {
+		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
+			return event{}, fmt.Errorf("hf: %w: %q (install Python 3 or set DAG_PYTHON): %w", errNoPython, b.o.python, errdefs.ErrFailedPrecondition)
+		}
+		return event{}, fmt.Errorf("hf: start worker: %w", err)
+	}
+
+	events := make(chan event)
+	readErr := make(chan error, 1)
+	stopRead := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(out)
+		sc.Buffer(make([]byte, 64<<10), 16<<20)
+		for sc.Scan() {
+			e, err := decodeEvent(sc.Bytes())
+			if err != nil {
+				readErr <- err
+				return
+			}
+			select {
+			case events <- e:
+			case <-stopRead:
+				return
+			}
+		}
+		readErr <- sc.Err() // nil at EOF
+	}()
+	var once sync.Once
+	stopAfter := func(patience time.Duration) {
+		once.Do(func() {
+			close(stopRead)
+			b.terminate(cmd, patience)
+		})
+	}
+	stop := func() { stopAfter(0) }
+	defer stop()
+
+	for {
+		select {
+		case <-ctx.Done():
+			stop()
+			return event{}, fmt.Errorf("hf %s: %w", req.Op, ctx.Err())
+		case e := <-events:
+			switch e.Event {
+			case evDone, evError:
+				stopAfter(b.o.grace) // it is exiting by itself
+				if e.Event == evError {
+					return event{}, e.err(req.Op)
+				}
+				return e, nil
+			}
+			if err := on(e); err != nil {
+				stop()
+				return event{}, err
+			}
+		case err := <-readErr:
+			werr := cmd.Wait()
+			once.Do(func() { close(stopRead) })
+			if err != nil {
+				return event{}, fmt.Errorf("hf %s: %v: %w", req.Op, err, errdefs.ErrUnavailable)
+			}
+			return event{}, crashError(req.Op, werr, tail.String())
+		}
+	}
+}
+
+// crashError describes a worker that ended without a terminal event.
+func crashError(op string, werr error, stderr string) error {
+	status := "exited"
+	if werr != nil {
+		status = werr.Error()
+	}
+	stderr = strings.TrimSpace(stderr)
+	if stderr == "" {
+		stderr = "(no stderr)"
+	}
+	return fmt.Errorf("hf %s: worker died (%s) without a result; stderr:\n%s\n: %w", op, status, stderr, errdefs.ErrUnavailable)
+}
+
+// terminate ends the worker's process group: it waits up to patience for
+// the worker to exit by itself, then sends SIGTERM, then SIGKILL after the
+// grace period, and reaps it.
+func (b *backend) terminate(cmd *exec.Cmd, patience time.Duration) {
+	done := make(chan struct{})
+	go func() {
+		_ = cmd.Wait() // the exit status of a worker told to stop is not news
+		close(done)
+	}()
+	select {
+	case <-done:
+		signalGroup(cmd.Process, syscall.SIGKILL) // stray children
+		return
+	case <-time.After(patience):
+	}
+	signalGroup(cmd.Process, syscall.SIGTERM)
+	select {
+	case <-done:
+	case <-time.After(b.o.grace):
+		signalGroup(cmd.Process, syscall.SIGKILL)
+		<-done
+	}
+	signalGroup(cmd.Process, syscall.SIGKILL)
+}
+
+// env is the plugin's environment with the worker's sources first on
+// PYTHONPATH.
+func (b *backend) env(src string) []string {
+	path := append([]string{src}, b.o.pythonPath...)
+	var env []string
+	for _, kv := range append(os.Environ(), b.o.env...) {
+		if v, ok := strings.CutPrefix(kv, "PYTHONPATH="); ok {
+			if v != "" {
+				path = append(path, v)
+			}
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env, "PYTHONPATH="+strings.Join(path, string(filepath.ListSeparator)), "PYTHONUNBUFFERED=1")
+}

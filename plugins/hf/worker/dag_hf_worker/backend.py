@@ -1,0 +1,38 @@
+"""Choosing the model handle.
+
+A handle wraps one loaded model for the training loop and the scorer:
+
+- ``tokenizer``: encode(text) without special tokens, bos/eos/pad ids.
+- ``device``, ``max_length`` (the model's context), ``n_params``.
+- ``logits(input_ids, attention_mask)`` -> [B, T, V].
+- ``add_adapter(lora)``: a new trainable LoRA adapter, the rest frozen;
+  ``trainable_parameters()``; ``adapter_disabled()``, a context in which
+  the model is its parent (the DPO reference).
+- ``save_adapter(dir)``, ``load_adapter(dir)`` (checkpoints and output),
+  ``save_merged(dir)`` (full weights), ``save_tokenizer(dir)``.
+- ``train_mode(dropout)``, ``eval_mode()``.
+
+The production handle is hfmodel's (transformers + peft). Tests set
+DAG_HF_TEST_LOADER=module:function to load a tiny torch model instead.
+"""
+
+import importlib
+import os
+
+from .channel import precondition
+from .folders import resolve
+
+
+def load(folder, params, training):
+    """Loads the model in folder (an adapter chain is applied and merged).
+    Missing packages are failed_precondition."""
+    base, adapters = resolve(folder)
+    spec = os.environ.get("DAG_HF_TEST_LOADER", "")
+    if spec:
+        mod, _, fn = spec.partition(":")
+        return getattr(importlib.import_module(mod), fn)(base, adapters, params, training)
+    try:
+        from . import hfmodel
+    except ImportError as e:
+        raise precondition("python package missing: %s (pip install torch transformers peft)" % e.name)
+    return hfmodel.load(base, adapters, params, training)

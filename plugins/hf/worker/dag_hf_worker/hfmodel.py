@@ -1,0 +1,141 @@
+"""The model handle over transformers and peft (backend.py lists the
+handle's methods). Imported only when a real checkpoint is loaded, so the
+rest of the worker runs where these packages are absent."""
+
+import contextlib
+import importlib.util
+import json
+import os
+
+import peft
+import torch
+import transformers
+
+from .channel import precondition
+
+DTYPES = {"bfloat16": torch.bfloat16, "float16": torch.float16, "float32": torch.float32}
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "tokenizer_config.json", "vocab.json")
+
+
+class Tokenizer:
+    """encode() without special tokens, as lm-evaluation-harness v0.4.2
+    and TRL's split encoding use it; pad falls back to EOS (ml-spec 3.2)."""
+
+    def __init__(self, tok):
+        self.tok = tok
+        self.bos_token_id = tok.bos_token_id
+        self.eos_token_id = tok.eos_token_id
+        self.pad_token_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+
+    def encode(self, text):
+        return self.tok(text, add_special_tokens=False)["input_ids"]
+
+
+def _has_tokenizer(folder):
+    return any(os.path.isfile(os.path.join(folder, f)) for f in TOKENIZER_FILES)
+
+
+def load(base, adapters, params, training):
+    """Loads base in params.dtype (or 4-bit NF4 with load_in_4bit), applies
+    and merges each adapter of the chain, and loads the outermost
+    tokenizer."""
+    dtype = DTYPES[params["dtype"]]
+    cuda = torch.cuda.is_available()
+    device = torch.device("cuda") if cuda else torch.device("cpu")
+    kw = {"torch_dtype": dtype}
+    quant = params.get("load_in_4bit", False)
+    if quant:
+        if importlib.util.find_spec("bitsandbytes") is None:
+            raise precondition("load_in_4bit: python package bitsandbytes missing (pip install bitsandbytes)")
+        if not cuda:
+            raise precondition("load_in_4bit: needs a CUDA device")
+        kw["quantization_config"] = transformers.BitsAndBytesConfig(
+            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=dtype)
+        kw["device_map"] = {"": 0}
+    model = transformers.AutoModelForCausalLM.from_pretrained(base, **kw)
+    if not quant:
+        model.to(device)
+    for a in adapters:
+        model = peft.PeftModel.from_pretrained(model, a).merge_and_unload()
+    tokdir = base
+    for a in adapters:
+        if _has_tokenizer(a):
+            tokdir = a
+    tok = transformers.AutoTokenizer.from_pretrained(tokdir)
+    return Handle(model, Tokenizer(tok), device, params)
+
+
+class Handle:
+    def __init__(self, model, tok, device, params):
+        self.model = model
+        self.tokenizer = tok
+        self.device = device
+        self.p = params
+        cfg = model.config
+        self.max_length = getattr(cfg, "max_position_embeddings", None) or getattr(cfg, "n_positions", None) or 2048
+        self.n_params = sum(x.numel() for x in model.parameters())
+
+    def logits(self, ids, mask):
+        return self.model(input_ids=ids, attention_mask=mask, use_cache=False).logits
+
+    def add_adapter(self, lora):
+        gc = self.p.get("gradient_checkpointing", False)
+        if self.p.get("load_in_4bit", False):
+            self.model = peft.prepare_model_for_kbit_training(self.model, use_gradient_checkpointing=gc)
+        elif gc:
+            try:
+                self.model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+            except TypeError:  # transformers before 4.35
+                self.model.gradient_checkpointing_enable()
+            self.model.enable_input_require_grads()
+        cfg = peft.LoraConfig(r=lora["rank"], lora_alpha=lora["alpha"], lora_dropout=lora["dropout"],
+                              target_modules=list(lora["target_modules"]), bias="none", task_type="CAUSAL_LM")
+        self.model = peft.get_peft_model(self.model, cfg)
+
+    def trainable_parameters(self):
+        return [x for x in self.model.parameters() if x.requires_grad]
+
+    def adapter_disabled(self):
+        if isinstance(self.model, peft.PeftModel):
+            return self.model.disable_adapter()
+        return contextlib.nullcontext()
+
+    def save_adapter(self, folder):
+        self.model.save_pretrained(folder)
+        # The base path is a scratch folder: point it at parent/ so that equal
+        # runs write equal bytes.
+        path = os.path.join(folder, "adapter_config.json")
+        with open(path) as f:
+            cfg = json.load(f)
+        cfg["base_model_name_or_path"] = "parent"
+        with open(path, "w") as f:
+            json.dump(cfg, f, indent=2, sort_keys=True)
+
+    def load_adapter(self, folder):
+        st = os.path.join(folder, "adapter_model.safetensors")
+        if os.path.isfile(st):
+            from safetensors.torch import load_file
+            sd = load_file(st, device="cpu")
+        else:
+            sd = torch.load(os.path.join(folder, "adapter_model.bin"), map_location="cpu")
+        peft.set_peft_model_state_dict(self.model, sd)
+
+    def save_merged(self, folder):
+        merged = self.model.merge_and_unload() if isinstance(self.model, peft.PeftModel) else self.model
+        merged.save_pretrained(folder, safe_serialization=True)
+
+    def save_tokenizer(self, folder):
+        self.tokenizer.tok.save_pretrained(folder)
+
+    def train_mode(self, dropout):
+        """Training keeps train() (gradient checkpointing only runs in it);
+        without dropout every dropout layer is set to p=0, as TRL's DPO
+        does."""
+        self.model.train()
+        if not dropout:
+            for m in self.model.modules():
+                if isinstance(m, torch.nn.Dropout):
+                    m.p = 0.0
+
+    def eval_mode(self):
+        self.model.eval()

@@ -1,0 +1,67 @@
+"""Losses on log-probabilities (ml-spec section 3), torch only.
+
+Labels follow the Hugging Face convention: aligned with input_ids, -100
+where no loss is taken; the shift by one happens here.
+"""
+
+import torch
+import torch.nn.functional as F
+
+IGNORE = -100
+
+
+def token_nll(logits, labels):
+    """Per-token negative log-likelihood [B, T-1] (0 where masked) and the
+    mask. Logits are upcast to float32 so that bf16 models keep their
+    precision in the sum."""
+    logits = logits[:, :-1, :]
+    labels = labels[:, 1:]
+    mask = labels != IGNORE
+    nll = F.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]).float(),
+        labels.reshape(-1).clamp(min=0),
+        reduction="none",
+    ).view(labels.shape)
+    return nll * mask, mask
+
+
+def sequence_logps(logits, labels):
+    """Summed log-probability of each row's labelled tokens [B] (TRL's
+    get_batch_logps with average_log_prob=False)."""
+    nll, _ = token_nll(logits, labels)
+    return -nll.sum(dim=1)
+
+
+def sft_nll(logits, labels):
+    """Summed NLL over the labelled tokens of a batch and their count. The
+    SFT loss is the sum over a step's micro-batches divided by the step's
+    total count: the mean over every response token of the step."""
+    nll, mask = token_nll(logits, labels)
+    return nll.sum(), int(mask.sum())
+
+
+def dpo_loss(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta, label_smoothing=0.0):
+    """Sigmoid DPO loss per pair and the detached rewards (ml-spec 3.1):
+
+        h    = (pc - pr) - (rc - rr)
+        loss = -(1-eps) logsigmoid(beta h) - eps logsigmoid(-beta h)
+
+    Returns (losses [B], chosen_rewards [B], rejected_rewards [B]) with
+    reward = beta (policy - reference)."""
+    h = (policy_chosen - policy_rejected) - (ref_chosen - ref_rejected)
+    losses = -(1.0 - label_smoothing) * F.logsigmoid(beta * h) - label_smoothing * F.logsigmoid(-beta * h)
+    chosen = beta * (policy_chosen - ref_chosen).detach()
+    rejected = beta * (policy_rejected - ref_rejected).detach()
+    return losses, chosen, rejected
+
+
+def dpo_metrics(losses, chosen, rejected):
+    """Batch means of the logged DPO statistics (TRL's names without the
+    rewards/ prefix): accuracy counts strict wins."""
+    return {
+        "loss": float(losses.detach().mean()),
+        "reward_chosen": float(chosen.mean()),
+        "reward_rejected": float(rejected.mean()),
+        "reward_margin": float((chosen - rejected).mean()),
+        "reward_accuracy": float((chosen > rejected).float().mean()),
+    }

@@ -149,8 +149,10 @@ func Study(ctx workflow.Context, in StudyInput) (State, error) {
 				how := nodeRun{force: forced(in.Force, id)}
 				if routed {
 					how.queue = QueueFor(in.Classes[id])
-					how.holder = &activities.Holder{Workflow: info.WorkflowExecution.ID, Run: info.WorkflowExecution.RunID, Study: in.Study, Node: id}
-					how.waiting = func(on string) { n.Waiting = on }
+					if leased(n.Kind) {
+						how.holder = &activities.Holder{Workflow: info.WorkflowExecution.ID, Run: info.WorkflowExecution.RunID, Study: in.Study, Node: id}
+						how.waiting = func(on string) { n.Waiting = on }
+					}
 				}
 				workflow.Go(ctx, func(ctx workflow.Context) {
 					r := runNode(ctx, nin, how)
@@ -177,6 +179,12 @@ func Study(ctx workflow.Context, in StudyInput) (State, error) {
 	}
 	return s.snapshot(in.Study), nil
 }
+
+// leased reports whether concurrent runs of a node of this kind are
+// deduplicated: plugin stages are (training and evaluation cost GPU
+// hours); the built-in data and report nodes are cheap and idempotent, so
+// a lease would cost more than running them twice.
+func leased(k study.Kind) bool { return k != study.KindData && k != study.KindReport }
 
 func forced(force []string, id string) bool {
 	for _, f := range force {

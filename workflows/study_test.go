@@ -31,10 +31,10 @@ func TestReplayV1(t *testing.T) {
 func testGraph() activities.Graph {
 	in := func(node string) []study.Input { return []study.Input{{Name: "data", Node: node, Output: "data"}} }
 	return activities.Graph{Study: "t", Nodes: []activities.GraphNode{
-		{ID: "a", Kind: study.KindData, Deps: []string{}},
+		{ID: "a", Kind: study.KindPretrain, Deps: []string{}},
 		{ID: "b", Kind: study.KindSFT, Inputs: in("a"), Deps: []string{"a"}},
 		{ID: "c", Kind: study.KindDPO, Inputs: in("b"), Deps: []string{"b"}},
-		{ID: "d", Kind: study.KindData, Deps: []string{}},
+		{ID: "d", Kind: study.KindPretrain, Deps: []string{}},
 	}}
 }
 

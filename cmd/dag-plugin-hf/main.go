@@ -4,9 +4,11 @@
 package main
 
 import (
+	"context"
 	"log"
 	"os"
 
+	"github.com/dagproject/dag/internal/telemetry"
 	"github.com/dagproject/dag/plugins/hf"
 	"github.com/dagproject/dag/plugins/sdk"
 )
@@ -23,5 +25,8 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	sdk.Serve(b)
+	// Traces go where the host's OTEL_EXPORTER_OTLP_* variables say.
+	tp, stop := telemetry.ForPlugin(context.Background(), "dag-plugin-hf", os.Getenv, sdk.Stderr)
+	sdk.Serve(b, sdk.WithTracerProvider(tp))
+	stop()
 }

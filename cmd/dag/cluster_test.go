@@ -14,7 +14,6 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/dagproject/dag/artifacts"
-	"github.com/dagproject/dag/artifacts/s3/s3test"
 )
 
 // clusterStudy trains on cpu (tinylm) and runs its DPO step on a gpu
@@ -84,11 +83,7 @@ func process(t *testing.T, bin string, env []string, args ...string) *exec.Cmd {
 func TestClusterWorkers(t *testing.T) {
 	bin := dagBinary(t)
 	cpuDir, gpuDir := tinylmPlugins(t), gpuPlugins(t)
-	srv := s3test.Start(t)
-	t.Setenv("DAG_S3_ENDPOINT", srv.Addr)
-	t.Setenv("AWS_ACCESS_KEY_ID", srv.AccessKey)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
-	t.Setenv("DAG_S3_INSECURE", "1")
+	startS3(t)
 	store := "s3://dag-cluster/team"
 
 	serverHome := t.TempDir()
@@ -171,14 +166,7 @@ func TestClusterWorkers(t *testing.T) {
 		t.Fatalf("pretrain/base %s, resumed from step %d; a checkpoint at step %d was stored before the kill", pre.Outcome, pre.Resumed, checkpoint)
 	}
 
-	g := &globals{home: t.TempDir(), store: store}
-	if err := g.resolve(); err != nil {
-		t.Fatal(err)
-	}
-	s, err := g.openStore()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openS3(t, store)
 	for id, n := range nodes {
 		if n.Key == nil {
 			t.Fatalf("%s has no key", id)
@@ -214,4 +202,103 @@ type statusNode struct {
 		Step           int64 `json:"step"`
 		CheckpointStep int64 `json:"checkpoint_step"`
 	} `json:"progress"`
+}
+
+// TestWorkerDrainsOnSIGTERM: a worker sent SIGTERM in the middle of a
+// stage stops taking work but finishes that stage (publishing its result)
+// before it exits; a second worker runs the rest of the study.
+func TestWorkerDrainsOnSIGTERM(t *testing.T) {
+	bin := dagBinary(t)
+	dir := t.TempDir()
+	installExamplePlugin(t, buildExamplePlugin(t), dir, "example")
+	t.Setenv("DAG_PLUGIN_PATH", dir)
+	store := "file://" + t.TempDir()
+
+	serverHome := t.TempDir()
+	process(t, bin, nil, "server", "--home", serverHome, "--worker=false")
+	sg := &globals{home: serverHome}
+	if err := sg.resolve(); err != nil {
+		t.Fatal(err)
+	}
+	sf, ok := sg.waitForServer(context.Background(), nil, 90*time.Second)
+	if !ok {
+		t.Fatal("dag server did not come up")
+	}
+	worker := func(identity string) *exec.Cmd {
+		return process(t, bin, nil, "worker", "--queues", "cpu", "--identity", identity, "--drain-timeout", "60s",
+			"--temporal", sf.Frontend, "--store", store, "--home", t.TempDir())
+	}
+	first := worker("cpu-1")
+
+	file := writeTinyStudy(t)
+	slow := strings.Replace(tinyStudy, "name: tiny\n", "name: tiny\nbackends: {default: example}\n", 1)
+	slow = strings.Replace(slow, "params: {steps: 6, d_model: 16, layers: 1, heads: 2, context: 48, max_length: 48}", "params: {steps: 40, step_delay_ms: 100}", 1)
+	slow = strings.ReplaceAll(slow, "params: {lora: {rank: 2, alpha: 4}, max_length: 48, batch_size: 2}", "params: {steps: 2}")
+	os.WriteFile(file, []byte(slow), 0o644)
+	client := []string{"--temporal", sf.Frontend, "--store", store, "--home", t.TempDir()}
+	code, out, errs := dag(t, append([]string{"submit", file, "--json"}, client...)...)
+	var sub runJSON
+	if code != 0 || json.Unmarshal([]byte(out), &sub) != nil {
+		t.Fatalf("submit exit %d: %s %s", code, out, errs)
+	}
+	status := func() (string, map[string]statusNode) {
+		code, out, errs := dag(t, append([]string{"status", sub.Run, "--json"}, client...)...)
+		var st struct {
+			Status string       `json:"status"`
+			Nodes  []statusNode `json:"nodes"`
+		}
+		if code != 0 || json.Unmarshal([]byte(out), &st) != nil {
+			t.Fatalf("status exit %d: %s %s", code, out, errs)
+		}
+		m := map[string]statusNode{}
+		for _, n := range st.Nodes {
+			m[n.ID] = n
+		}
+		return st.Status, m
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if time.Now().After(deadline) {
+			t.Fatal("pretrain/base never started")
+		}
+		if _, nodes := status(); nodes["pretrain/base"].Progress != nil && nodes["pretrain/base"].Progress.Step > 0 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	first.Process.Signal(syscall.SIGTERM)
+	exited := make(chan error, 1)
+	go func() { exited <- first.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("worker exit after SIGTERM: %v", err)
+		}
+	case <-time.After(90 * time.Second):
+		t.Fatal("worker did not exit within its drain timeout")
+	}
+	// With no worker left nothing answers queries; the next one does.
+	worker("cpu-2")
+	var st string
+	var nodes map[string]statusNode
+	for {
+		if time.Now().After(deadline.Add(time.Minute)) {
+			t.Fatalf("study did not complete on the second worker: %+v", nodes)
+		}
+		if st, nodes = status(); st == "completed" {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	pre := nodes["pretrain/base"]
+	if pre.Outcome != "executed" || pre.Resumed != 0 || pre.Key == nil {
+		t.Fatalf("pretrain/base %s, resumed from %d; the drained stage should have finished, not restarted", pre.Outcome, pre.Resumed)
+	}
+	r, err := artifacts.GetResult(context.Background(), openS3(t, store), digest.Digest(*pre.Key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Producer.Worker != "cpu-1" {
+		t.Errorf("pretrain/base was finished by %q; the draining worker cpu-1 should have finished it", r.Producer.Worker)
+	}
 }

@@ -5,8 +5,13 @@ import "strings"
 // Config says what a process exports. The zero value exports nothing.
 type Config struct {
 	// Service is the resource's service.name; OTEL_SERVICE_NAME and
-	// OTEL_RESOURCE_ATTRIBUTES override it. Default "dag".
+	// OTEL_RESOURCE_ATTRIBUTES override it unless KeepService is set.
+	// Default "dag".
 	Service string
+	// KeepService makes Service win over the environment's service name:
+	// a plugin inherits its worker's environment, OTEL_SERVICE_NAME
+	// included, but is a service of its own.
+	KeepService bool
 	// Traces exports spans over OTLP/gRPC to the endpoint the
 	// OTEL_EXPORTER_OTLP_* variables name.
 	Traces bool

@@ -11,7 +11,9 @@ import (
 // ForPlugin sets up tracing for a plugin process named service from the
 // standard variables read through getenv (the plugin inherits the host's
 // environment): spans are exported one by one as they end, because the
-// host may kill a plugin right after its last call. Plugins export no
+// host may kill a plugin right after its last call. The service name is
+// service whatever OTEL_SERVICE_NAME says (that names the worker); the
+// other resource attributes of the environment apply. Plugins export no
 // metrics of their own; the host records what they report.
 //
 // It returns nil when tracing is off, which sdk.WithTracerProvider takes
@@ -23,7 +25,7 @@ func ForPlugin(ctx context.Context, service string, getenv func(string) string, 
 	if !cfg.Traces {
 		return nil, func() {}
 	}
-	p, err := Setup(ctx, Config{Service: service, Traces: true, SyncExport: true})
+	p, err := Setup(ctx, Config{Service: service, KeepService: true, Traces: true, SyncExport: true})
 	if err != nil {
 		fmt.Fprintf(errw, "%s: tracing off: %v\n", service, err)
 		return nil, func() {}

@@ -53,7 +53,7 @@ func Setup(ctx context.Context, cfg Config) (*Providers, error) {
 	if !cfg.Traces && !cfg.Metrics && cfg.MetricsAddr == "" {
 		return p, nil
 	}
-	res, err := newResource(ctx, cfg.Service)
+	res, err := newResource(ctx, cfg.Service, cfg.KeepService)
 	if err != nil {
 		return nil, err
 	}
@@ -120,17 +120,22 @@ func (p *Providers) Shutdown(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-func newResource(ctx context.Context, service string) (*resource.Resource, error) {
+func newResource(ctx context.Context, service string, keep bool) (*resource.Resource, error) {
 	if service == "" {
 		service = "dag"
 	}
-	res, err := resource.New(ctx,
+	// Later options override earlier ones.
+	opts := []resource.Option{
 		resource.WithAttributes(attributeServiceName.String(service)),
 		resource.WithTelemetrySDK(),
 		resource.WithHost(),
 		resource.WithProcessPID(),
-		resource.WithFromEnv(), // last: OTEL_SERVICE_NAME wins
-	)
+		resource.WithFromEnv(),
+	}
+	if keep {
+		opts = append(opts, resource.WithAttributes(attributeServiceName.String(service)))
+	}
+	res, err := resource.New(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("otel resource: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -136,6 +137,29 @@ func TestStudy(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(sftOut, f)); err != nil {
 			t.Errorf("sft output: %v", err)
 		}
+	}
+
+	// A retried attempt resumes from the first checkpoint (step 10).
+	var first string
+	for _, e := range rec.events {
+		if e.Type == plugins.EventCheckpoint && first == "" {
+			first = e.Dir
+		}
+	}
+	resumed := &recorder{}
+	_, err = b.Train(ctx, plugins.TrainRequest{
+		Kind: plugins.KindSFT,
+		Inputs: map[string]string{plugins.InputModel: base, plugins.InputData: writeData(t, sftLines...),
+			plugins.InputResume: first},
+		Params: []byte(`{"steps": 30, "batch_size": 4, "learning_rate": 0.01, "max_length": 64, "dtype": "float32",
+			"log_every": 5, "checkpoint_every": 0, "lora": {"target_modules": ["q_proj", "v_proj", "up_proj"], "dropout": 0}}`),
+		OutputDir: t.TempDir(),
+	}, resumed)
+	if err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	if got := resumed.losses(); len(got) != 4 || math.Abs(got[3]-ls[29]) > 1e-4 {
+		t.Errorf("resumed losses %v, uninterrupted run ended at %v", got, ls[29])
 	}
 
 	dpoOut := t.TempDir()

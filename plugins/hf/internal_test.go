@@ -63,8 +63,8 @@ func TestSourcesDigest(t *testing.T) {
 	if sourcesDigest(a) == sourcesDigest(b) {
 		t.Error("changed sources, same digest")
 	}
-	if len(SourcesDigest) != 64 {
-		t.Errorf("digest %q", SourcesDigest)
+	if len(sourcesSum) != 64 {
+		t.Errorf("digest %q", sourcesSum)
 	}
 }
 

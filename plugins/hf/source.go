@@ -20,9 +20,9 @@ var workerFS embed.FS
 
 const workerRoot = "worker"
 
-// SourcesDigest is the sha256 of the embedded worker sources (each file's
+// sourcesSum is the sha256 of the embedded worker sources (each file's
 // path and bytes, in path order): the name of their cache folder.
-var SourcesDigest = sourcesDigest(workerFS)
+var sourcesSum = sourcesDigest(workerFS)
 
 func sourcesDigest(fsys fs.FS) string {
 	var names []string
@@ -51,7 +51,7 @@ func sourcesDigest(fsys fs.FS) string {
 // written beside and renamed, and a concurrent writer's rename winning is
 // fine.
 func materialize(cacheDir string) (string, error) {
-	dir := filepath.Join(cacheDir, SourcesDigest[:16])
+	dir := filepath.Join(cacheDir, sourcesSum[:16])
 	if _, err := os.Stat(filepath.Join(dir, "dag_hf_worker", "__main__.py")); err == nil {
 		return dir, nil
 	}

@@ -47,7 +47,7 @@ func (b *backend) call(ctx context.Context, req request, on func(event) error) (
 	cmd.SysProcAttr = sysProcAttr()
 	cmd.Stdin = strings.NewReader(string(line) + "\n")
 	tail := &tail{n: stderrTail}
-	cmd.Stderr = io.MultiWriter(tail, b.o.log)
+	cmd.Stderr = io.MultiWriter(tail, bestEffort{b.o.log})
 	cmd.WaitDelay = b.o.grace
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -109,21 +109,21 @@ func (b *backend) call(ctx context.Context, req request, on func(event) error) (
 				return event{}, err
 			}
 		case err := <-readErr:
-			werr := cmd.Wait()
-			once.Do(func() { close(stopRead) })
-			if err != nil {
+			if err != nil { // garbage on the channel: stop the worker now
+				stop()
 				return event{}, fmt.Errorf("hf %s: %v: %w", req.Op, err, errdefs.ErrUnavailable)
 			}
-			return event{}, crashError(req.Op, werr, tail.String())
+			stopAfter(b.o.grace) // stdout closed: it is exiting
+			return event{}, crashError(req.Op, cmd.ProcessState, tail.String())
 		}
 	}
 }
 
 // crashError describes a worker that ended without a terminal event.
-func crashError(op string, werr error, stderr string) error {
+func crashError(op string, st *os.ProcessState, stderr string) error {
 	status := "exited"
-	if werr != nil {
-		status = werr.Error()
+	if st != nil {
+		status = st.String()
 	}
 	stderr = strings.TrimSpace(stderr)
 	if stderr == "" {

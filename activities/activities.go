@@ -98,11 +98,11 @@ func (a *Activities) backend(ctx context.Context, n *study.Node) (host.Info, err
 	info, err := host.Lookup(a.plugins, n.Backend)
 	switch {
 	case errdefs.IsNotFound(err):
-		return host.Info{}, fmt.Errorf("node %s: backend %s is not installed on worker %s: %w", n.ID, n.Backend, a.host, errdefs.ErrFailedPrecondition)
+		return host.Info{}, fmt.Errorf("node %s: backend %s is not installed on worker %s: %w", n.ID, n.Backend, a.opts.identity, errdefs.ErrFailedPrecondition)
 	case err != nil:
 		return host.Info{}, err
 	case !info.Ready:
-		return host.Info{}, fmt.Errorf("node %s: backend %s is not ready on worker %s: %s: %w", n.ID, n.Backend, a.host, info.Problem, errdefs.ErrFailedPrecondition)
+		return host.Info{}, fmt.Errorf("node %s: backend %s is not ready on worker %s: %s: %w", n.ID, n.Backend, a.opts.identity, info.Problem, errdefs.ErrFailedPrecondition)
 	}
 	if !a.serves(info.Resource) {
 		return host.Info{}, fmt.Errorf("node %s: backend %s needs a %s worker; worker %s serves %s: %w", n.ID, n.Backend, info.Resource, a.opts.identity, joinClasses(a.opts.classes), errdefs.ErrFailedPrecondition)
@@ -182,7 +182,10 @@ func (a *Activities) LoadGraph(ctx context.Context, plan digest.Digest) (Graph, 
 	return g, nil
 }
 
-// Lookup computes a node's key and checks the store for its result.
+// Lookup computes a node's key and checks the store for its result. On a
+// miss, when in.Claim is set, it also claims the key's lease for that run
+// (see Lease) and checks again, since the holder of a lease that just
+// ended may have published the key between the two.
 func (a *Activities) Lookup(ctx context.Context, in NodeInput) (LookupResult, error) {
 	p, n, err := a.node(ctx, in)
 	if err != nil {
@@ -201,10 +204,27 @@ func (a *Activities) Lookup(ctx context.Context, in NodeInput) (LookupResult, er
 	switch {
 	case err == nil:
 		return LookupResult{Key: key, Hit: true, Outputs: r.Outputs}, nil
-	case errdefs.IsNotFound(err):
+	case !errdefs.IsNotFound(err):
+		return LookupResult{}, classify(err)
+	case in.Claim == nil:
 		return LookupResult{Key: key}, nil
 	}
-	return LookupResult{}, classify(err)
+	lease, err := a.claim(ctx, LeaseRequest{Key: key, Holder: *in.Claim})
+	if err != nil {
+		return LookupResult{}, classify(err)
+	}
+	if lease.Granted {
+		r, err := artifacts.GetResult(ctx, a.store, key)
+		switch {
+		case err == nil:
+			_ = a.Release(ctx, lease) // best effort: the lease also ends once the key is published
+			return LookupResult{Key: key, Hit: true, Outputs: r.Outputs}, nil
+		case !errdefs.IsNotFound(err):
+			_ = a.Release(ctx, lease) // the workflow retries the lookup, claiming anew
+			return LookupResult{}, classify(err)
+		}
+	}
+	return LookupResult{Key: key, Lease: &lease}, nil
 }
 
 // runDir makes a fresh scratch folder for one attempt.

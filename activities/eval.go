@@ -62,7 +62,7 @@ func (a *Activities) evaluate(ctx context.Context, studyName string, n *study.No
 	paths := map[string]string{}
 	for name, d := range in.Inputs {
 		path := filepath.Join(dir, "in", name)
-		if err := artifacts.Materialize(ctx, a.store, d, path); err != nil {
+		if err := a.materializeModel(ctx, d, path); err != nil {
 			return RunResult{}, fmt.Errorf("input %s: %w", name, err)
 		}
 		paths[name] = path

@@ -12,12 +12,14 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
+
+	"github.com/dagproject/dag/artifacts"
 )
 
 // Leases make a node that two runs need at once execute once: the first
-// run to claim a key starts the key's lease workflow and executes the
-// node; the others wait for that workflow to end and then look the key up
-// again (design.md §3: a per-key workflow with conflict policy
+// run to claim a key (Lookup with NodeInput.Claim) starts the key's lease
+// workflow and executes the node; the others wait for that workflow to
+// end (AwaitLease) and then look the key up again (design.md §3: a per-key workflow with conflict policy
 // USE_EXISTING, since child workflows cannot attach to a running ID).
 const (
 	// LeaseWorkflow is the lease workflow's registered name.
@@ -34,6 +36,9 @@ type Holder struct {
 	Run      string `json:"run"`
 	Study    string `json:"study"`
 	Node     string `json:"node"`
+	// Queue is the holder workflow's task queue; its lease workflow runs
+	// there too (stage queues have no workflow workers).
+	Queue string `json:"queue"`
 }
 
 // String is how a waiting node names the run it waits on.
@@ -59,9 +64,9 @@ type Lease struct {
 // LeaseID is the workflow ID of a key's lease.
 func LeaseID(key digest.Digest) string { return "dag-lease-" + key.Encoded() }
 
-// Claim starts the key's lease workflow, or finds the one running, and
+// claim starts the key's lease workflow, or finds the one running, and
 // says who holds it. Retried claims by the same run are granted again.
-func (a *Activities) Claim(ctx context.Context, req LeaseRequest) (Lease, error) {
+func (a *Activities) claim(ctx context.Context, req LeaseRequest) (Lease, error) {
 	c := a.opts.temporal
 	if c == nil {
 		return Lease{Granted: true, Holder: req.Holder}, nil
@@ -69,11 +74,11 @@ func (a *Activities) Claim(ctx context.Context, req LeaseRequest) (Lease, error)
 	id := LeaseID(req.Key)
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       id,
-		TaskQueue:                activity.GetInfo(ctx).TaskQueue,
+		TaskQueue:                req.Holder.Queue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		Memo:                     map[string]any{memoHolder: req.Holder},
-	}, LeaseWorkflow, req.Holder)
+	}, LeaseWorkflow, req)
 	if err != nil {
 		return Lease{}, fmt.Errorf("claim %s: %w", req.Key, err)
 	}
@@ -130,12 +135,18 @@ func (a *Activities) Release(ctx context.Context, l Lease) error {
 	return nil
 }
 
-// HolderClosed reports whether a lease's holder run has ended, so a lease
-// whose holder was terminated does not block others for ever.
-func (a *Activities) HolderClosed(ctx context.Context, h Holder) (bool, error) {
+// LeaseOver reports whether a lease has no reason to last: its key is
+// published, or its holder's run has ended (a terminated run cannot
+// release). The lease workflow asks every minute, so a lost release
+// signal delays waiters by a minute, not for ever.
+func (a *Activities) LeaseOver(ctx context.Context, req LeaseRequest) (bool, error) {
+	if _, err := artifacts.GetResult(ctx, a.store, req.Key); err == nil {
+		return true, nil
+	}
 	if a.opts.temporal == nil {
 		return true, nil
 	}
+	h := req.Holder
 	desc, err := a.opts.temporal.DescribeWorkflowExecution(ctx, h.Workflow, h.Run)
 	var nf *serviceerror.NotFound
 	switch {

@@ -64,15 +64,13 @@ func (a *Activities) Run(ctx context.Context, in NodeInput) (RunResult, error) {
 	if _, err := planner.Publish(ctx, a.store, in.Namespace, p.Study, n.ID, pre.Encode(), res.Outputs, producer, started, time.Now()); err != nil {
 		return RunResult{}, classify(err)
 	}
+	if in.Lease != nil && in.Lease.Granted {
+		// Best effort: waiters also see the lease end once the lease
+		// workflow finds the key published.
+		_ = a.Release(ctx, *in.Lease)
+	}
 	res.Key = key
 	return res, nil
-}
-
-// lineage is written beside a trained model: what it was trained from.
-type lineage struct {
-	Kind   study.Kind    `json:"kind"`
-	Parent digest.Digest `json:"parent,omitempty"`
-	Data   digest.Digest `json:"data"`
 }
 
 // train runs a pretrain, SFT or DPO node through its plugin. Progress and
@@ -98,7 +96,7 @@ func (a *Activities) train(ctx context.Context, studyName string, n *study.Node,
 	}
 	for name, d := range in.Inputs {
 		path := filepath.Join(dir, "in", name)
-		if err := artifacts.Materialize(ctx, a.store, d, path); err != nil {
+		if err := a.materializeModel(ctx, d, path); err != nil {
 			return RunResult{}, fmt.Errorf("input %s: %w", name, err)
 		}
 		req.Inputs[name] = path
@@ -151,8 +149,8 @@ func (a *Activities) train(ctx context.Context, studyName string, n *study.Node,
 		return RunResult{}, err
 	}
 	res.Metrics = tr.Metrics
-	lin, _ := json.MarshalIndent(lineage{Kind: n.Kind, Parent: in.Inputs[plugins.InputModel], Data: in.Inputs[plugins.InputData]}, "", "  ")
-	if err := os.WriteFile(filepath.Join(req.OutputDir, "lineage.json"), append(lin, '\n'), 0o644); err != nil {
+	lin := lineage{Kind: string(n.Kind), Parent: in.Inputs[plugins.InputModel], Data: in.Inputs[plugins.InputData]}
+	if err := writeLineage(req.OutputDir, lin); err != nil {
 		return RunResult{}, err
 	}
 	model, err := artifacts.PutDir(ctx, a.store, req.OutputDir)

@@ -31,6 +31,11 @@ type NodeInput struct {
 	Source digest.Digest `json:"source,omitempty"`
 	// Run identifies the run, for producer records.
 	Run string `json:"run,omitempty"`
+	// Claim, for Lookup, claims the key's lease for this run on a miss.
+	Claim *Holder `json:"claim,omitempty"`
+	// Lease, for Run, is the lease the run holds: released once the
+	// result is published.
+	Lease *Lease `json:"lease,omitempty"`
 }
 
 // LookupResult says whether a node's result is cached.
@@ -41,6 +46,9 @@ type LookupResult struct {
 	// Never is set for nodes whose recipe says `cache: never`: they are
 	// always executed, and their results never recorded.
 	Never bool `json:"never,omitempty"`
+	// Lease is the key's lease after a claim (NodeInput.Claim): granted,
+	// or held by another run to wait on.
+	Lease *Lease `json:"lease,omitempty"`
 }
 
 // RunResult is a node's published outputs.

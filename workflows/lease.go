@@ -13,10 +13,11 @@ import (
 // continues as new, keeping its history small however long the node runs.
 const leaseChecks = 500
 
-// Lease holds the lease on one key for holder (activities.Claim starts
-// it): it ends when the holder releases it, or when the holder's run is
-// found closed (terminated runs cannot release).
-func Lease(ctx workflow.Context, holder activities.Holder) error {
+// Lease holds the lease on one key for its holder (activities.Lookup
+// starts it): it ends when the holder releases it, or when a check finds
+// the key published or the holder's run closed (activities.LeaseOver).
+func Lease(ctx workflow.Context, req activities.LeaseRequest) error {
+	holder := req.Holder
 	var a *activities.Activities
 	check := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: time.Minute,
@@ -38,10 +39,10 @@ func Lease(ctx workflow.Context, holder activities.Holder) error {
 		if released {
 			return nil
 		}
-		var closed bool
-		if err := workflow.ExecuteActivity(check, a.HolderClosed, holder).Get(ctx, &closed); err == nil && closed {
+		var over bool
+		if err := workflow.ExecuteActivity(check, a.LeaseOver, req).Get(ctx, &over); err == nil && over {
 			return nil
 		}
 	}
-	return workflow.NewContinueAsNewError(ctx, activities.LeaseWorkflow, holder)
+	return workflow.NewContinueAsNewError(ctx, activities.LeaseWorkflow, req)
 }

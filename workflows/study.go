@@ -150,7 +150,7 @@ func Study(ctx workflow.Context, in StudyInput) (State, error) {
 				if routed {
 					how.queue = QueueFor(in.Classes[id])
 					if leased(n.Kind) {
-						how.holder = &activities.Holder{Workflow: info.WorkflowExecution.ID, Run: info.WorkflowExecution.RunID, Study: in.Study, Node: id}
+						how.holder = &activities.Holder{Workflow: info.WorkflowExecution.ID, Run: info.WorkflowExecution.RunID, Study: in.Study, Node: id, Queue: info.TaskQueueName}
 						how.waiting = func(on string) { n.Waiting = on }
 					}
 				}
@@ -208,35 +208,46 @@ type nodeRun struct {
 	waiting func(string)
 }
 
-// runNode looks a node up and, on a miss (or when forced), runs it.
+// runNode looks a node up and, on a miss (or when forced), runs it. With
+// a lease holder, the lookup also claims the key's lease on a miss; while
+// another run holds it the node waits for that run, then looks again: a
+// hit is reused, a miss (the holder failed) claims again.
 func runNode(ctx workflow.Context, in activities.NodeInput, how nodeRun) nodeDone {
 	var a *activities.Activities
-	lookup := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+	lookupOpts := workflow.ActivityOptions{
 		ActivityID:          "lookup:" + in.Node,
 		TaskQueue:           how.queue,
 		StartToCloseTimeout: 10 * time.Minute,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumAttempts: 5},
-	})
+	}
+	if how.holder != nil && !how.force {
+		in.Claim = how.holder
+	}
 	var lr activities.LookupResult
-	if err := workflow.ExecuteActivity(lookup, a.Lookup, in).Get(ctx, &lr); err != nil {
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, lookupOpts), a.Lookup, in).Get(ctx, &lr); err != nil {
 		return failure(in.Node, err)
+	}
+	lookupOpts.ActivityID = "" // a look-up again gets an ID of its own
+	await := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		ActivityID:          "wait:" + in.Node,
+		StartToCloseTimeout: 72 * time.Hour,
+		HeartbeatTimeout:    30 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute},
+	})
+	for !lr.Hit && lr.Lease != nil && !lr.Lease.Granted {
+		how.waiting("waiting on " + lr.Lease.Holder.String())
+		if err := workflow.ExecuteActivity(await, a.AwaitLease, *lr.Lease).Get(ctx, nil); err != nil {
+			return failure(in.Node, err)
+		}
+		how.waiting("waited on " + lr.Lease.Holder.String())
+		if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, lookupOpts), a.Lookup, in).Get(ctx, &lr); err != nil {
+			return failure(in.Node, err)
+		}
 	}
 	if lr.Hit && !how.force {
 		return nodeDone{ID: in.Node, Key: lr.Key, Outputs: lr.Outputs, Cached: true}
 	}
-	if how.holder != nil && !how.force && !lr.Never {
-		lease, done := takeLease(ctx, in, lr.Key, how)
-		if done != nil {
-			return *done
-		}
-		defer func() {
-			// Released even when the run failed or was cancelled, so
-			// waiters move on (one of them executes the key instead).
-			rctx, _ := workflow.NewDisconnectedContext(ctx)
-			rctx = workflow.WithActivityOptions(rctx, bookkeeping)
-			_ = workflow.ExecuteActivity(rctx, a.Release, lease).Get(rctx, nil)
-		}()
-	}
+	in.Claim, in.Lease = nil, lr.Lease
 	run := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		TaskQueue:           how.queue,
 		ActivityID:          "run:" + in.Node,
@@ -248,66 +259,20 @@ func runNode(ctx workflow.Context, in activities.NodeInput, how nodeRun) nodeDon
 	})
 	var rr activities.RunResult
 	if err := workflow.ExecuteActivity(run, a.Run, in).Get(ctx, &rr); err != nil {
+		if in.Lease != nil {
+			// A successful Run releases the lease itself; a failed or
+			// cancelled one is released here, so waiters move on (one of
+			// them executes the key instead).
+			rctx, _ := workflow.NewDisconnectedContext(ctx)
+			rctx = workflow.WithActivityOptions(rctx, workflow.ActivityOptions{
+				StartToCloseTimeout: time.Minute,
+				RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumAttempts: 5},
+			})
+			_ = workflow.ExecuteActivity(rctx, a.Release, *in.Lease).Get(rctx, nil)
+		}
 		return failure(in.Node, err)
 	}
 	return nodeDone{ID: in.Node, Key: rr.Key, Outputs: rr.Outputs, Resumed: rr.Resumed}
-}
-
-// bookkeeping are the options of short activities on the workflow's queue.
-var bookkeeping = workflow.ActivityOptions{
-	StartToCloseTimeout: time.Minute,
-	RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumAttempts: 5},
-}
-
-// takeLease claims the lease on key for this run. While another run holds
-// it, the node waits for that run and looks the key up again: a hit ends
-// the node as cached (done is set); a miss (the holder failed) claims
-// again. Once granted, the key is looked up once more, since the holder
-// may have finished between the first lookup and the claim.
-func takeLease(ctx workflow.Context, in activities.NodeInput, key digest.Digest, how nodeRun) (activities.Lease, *nodeDone) {
-	var a *activities.Activities
-	short := workflow.WithActivityOptions(ctx, bookkeeping)
-	relook := bookkeeping
-	relook.TaskQueue = how.queue
-	relook.StartToCloseTimeout = 10 * time.Minute
-	lookup := workflow.WithActivityOptions(ctx, relook)
-	await := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		ActivityID:          "wait:" + in.Node,
-		StartToCloseTimeout: 72 * time.Hour,
-		HeartbeatTimeout:    30 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute},
-	})
-	req := activities.LeaseRequest{Key: key, Holder: *how.holder}
-	for {
-		var lease activities.Lease
-		if err := workflow.ExecuteActivity(short, a.Claim, req).Get(ctx, &lease); err != nil {
-			d := failure(in.Node, err)
-			return lease, &d
-		}
-		if !lease.Granted {
-			how.waiting("waiting on " + lease.Holder.String())
-			if err := workflow.ExecuteActivity(await, a.AwaitLease, lease).Get(ctx, nil); err != nil {
-				d := failure(in.Node, err)
-				return lease, &d
-			}
-			how.waiting("waited on " + lease.Holder.String())
-		}
-		var lr activities.LookupResult
-		if err := workflow.ExecuteActivity(lookup, a.Lookup, in).Get(ctx, &lr); err != nil {
-			d := failure(in.Node, err)
-			return lease, &d
-		}
-		if lr.Hit {
-			if lease.Granted {
-				rctx := workflow.WithActivityOptions(ctx, bookkeeping)
-				_ = workflow.ExecuteActivity(rctx, a.Release, lease).Get(ctx, nil)
-			}
-			return lease, &nodeDone{ID: in.Node, Key: lr.Key, Outputs: lr.Outputs, Cached: true}
-		}
-		if lease.Granted {
-			return lease, nil
-		}
-	}
 }
 
 func failure(id string, err error) nodeDone {

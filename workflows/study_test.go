@@ -45,17 +45,7 @@ func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	var a *activities.Activities
 	env.RegisterActivity(a)
 	env.OnActivity(a.LoadGraph, mock.Anything, mock.Anything).Return(testGraph(), nil)
-	env.OnActivity(a.Release, mock.Anything, mock.Anything).Return(nil).Maybe()
 	return env
-}
-
-// grantLeases makes every claim succeed: no other run holds any key.
-func grantLeases(env *testsuite.TestWorkflowEnvironment) {
-	var a *activities.Activities
-	env.OnActivity(a.Claim, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, req activities.LeaseRequest) (activities.Lease, error) {
-			return activities.Lease{Granted: true, Holder: req.Holder}, nil
-		})
 }
 
 func outcomesOf(t *testing.T, env *testsuite.TestWorkflowEnvironment) map[string]NodeState {
@@ -77,7 +67,6 @@ func outcomesOf(t *testing.T, env *testsuite.TestWorkflowEnvironment) map[string
 
 func TestRunsInDependencyOrderAndPassesOutputs(t *testing.T) {
 	env := newEnv(t)
-	grantLeases(env)
 	var a *activities.Activities
 	env.OnActivity(a.Lookup, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.NodeInput) (activities.LookupResult, error) {
@@ -112,14 +101,22 @@ func TestRunsInDependencyOrderAndPassesOutputs(t *testing.T) {
 
 func TestFailureSkipsDependentsAndKeepsOthersGoing(t *testing.T) {
 	env := newEnv(t)
-	grantLeases(env)
 	var a *activities.Activities
 	env.OnActivity(a.Lookup, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.NodeInput) (activities.LookupResult, error) {
-			return activities.LookupResult{Key: digest.FromString(in.Node)}, nil
+			return activities.LookupResult{Key: digest.FromString(in.Node), Lease: &activities.Lease{Granted: true, Holder: *in.Claim}}, nil
+		})
+	released := map[string]int{}
+	env.OnActivity(a.Release, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, l activities.Lease) error {
+			released[l.Holder.Node]++
+			return nil
 		})
 	env.OnActivity(a.Run, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.NodeInput) (activities.RunResult, error) {
+			if in.Lease == nil || !in.Lease.Granted {
+				return activities.RunResult{}, errors.New(in.Node + " runs without its lease")
+			}
 			if in.Node == "b" {
 				return activities.RunResult{}, temporal.NewNonRetryableApplicationError("bad records in b", "InvalidArgument", nil)
 			}
@@ -139,11 +136,15 @@ func TestFailureSkipsDependentsAndKeepsOthersGoing(t *testing.T) {
 	if got["b"].Error != "bad records in b" {
 		t.Errorf("b error: %q", got["b"].Error)
 	}
+	// Only the failed node's lease is released by the workflow (a Run
+	// that succeeds releases its own).
+	if released["b"] != 1 || len(released) != 1 {
+		t.Errorf("released %v, want b once", released)
+	}
 }
 
 func TestParallelismBound(t *testing.T) {
 	env := newEnv(t)
-	grantLeases(env)
 	var a *activities.Activities
 	inFlight, peak := 0, 0
 	looked := map[string]bool{}
@@ -179,26 +180,23 @@ func TestWaitsOnLeaseHolder(t *testing.T) {
 	env := newEnv(t)
 	var a *activities.Activities
 	other := activities.Holder{Workflow: "dag-other", Run: "run-other", Study: "other", Node: "b"}
-	finished := map[string]bool{}
-	env.OnActivity(a.Claim, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, req activities.LeaseRequest) (activities.Lease, error) {
-			if req.Holder.Node == "b" && !finished["b"] {
-				return activities.Lease{ID: "lease-b", Holder: other}, nil
-			}
-			return activities.Lease{Granted: true, Holder: req.Holder}, nil
-		})
+	finished := false
 	env.OnActivity(a.AwaitLease, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, l activities.Lease) error {
-			finished["b"] = true // the other run published b
+			finished = true // the other run published b
 			return nil
 		})
 	runs := map[string]int{}
 	env.OnActivity(a.Lookup, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.NodeInput) (activities.LookupResult, error) {
-			if in.Node == "b" && finished["b"] {
-				return activities.LookupResult{Key: digest.FromString("b"), Hit: true, Outputs: map[string]digest.Digest{"data": digest.FromString("out b")}}, nil
+			key := digest.FromString(in.Node)
+			switch {
+			case in.Node == "b" && finished:
+				return activities.LookupResult{Key: key, Hit: true, Outputs: map[string]digest.Digest{"data": digest.FromString("out b")}}, nil
+			case in.Node == "b":
+				return activities.LookupResult{Key: key, Lease: &activities.Lease{ID: "lease-b", Holder: other}}, nil
 			}
-			return activities.LookupResult{Key: digest.FromString(in.Node)}, nil
+			return activities.LookupResult{Key: key, Lease: &activities.Lease{Granted: true, Holder: *in.Claim}}, nil
 		})
 	env.OnActivity(a.Run, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.NodeInput) (activities.RunResult, error) {
@@ -227,23 +225,23 @@ func TestLeaseHolderFailedClaimsAgain(t *testing.T) {
 	env := newEnv(t)
 	var a *activities.Activities
 	claims := 0
-	env.OnActivity(a.Claim, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, req activities.LeaseRequest) (activities.Lease, error) {
-			if req.Holder.Node == "a" {
-				claims++
-				if claims == 1 {
-					return activities.Lease{ID: "lease-a", Holder: activities.Holder{Run: "run-other"}}, nil
-				}
-			}
-			return activities.Lease{Granted: true, Holder: req.Holder}, nil
-		})
 	env.OnActivity(a.AwaitLease, mock.Anything, mock.Anything).Return(nil)
 	env.OnActivity(a.Lookup, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.NodeInput) (activities.LookupResult, error) {
-			return activities.LookupResult{Key: digest.FromString(in.Node)}, nil
+			key := digest.FromString(in.Node)
+			if in.Node == "a" {
+				claims++
+				if claims == 1 {
+					return activities.LookupResult{Key: key, Lease: &activities.Lease{ID: "lease-a", Holder: activities.Holder{Run: "run-other"}}}, nil
+				}
+			}
+			return activities.LookupResult{Key: key, Lease: &activities.Lease{Granted: true, Holder: *in.Claim}}, nil
 		})
 	env.OnActivity(a.Run, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.NodeInput) (activities.RunResult, error) {
+			if in.Lease == nil || !in.Lease.Granted || in.Claim != nil {
+				return activities.RunResult{}, errors.New(in.Node + ": run without a granted lease")
+			}
 			return activities.RunResult{Key: digest.FromString(in.Node), Outputs: map[string]digest.Digest{"data": digest.FromString("out " + in.Node)}}, nil
 		})
 	env.ExecuteWorkflow(StudyWorkflow, StudyInput{Study: "t", Plan: digest.FromString("plan")})

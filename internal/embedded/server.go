@@ -158,8 +158,13 @@ func sqlConfig(c Config) (*config.SQL, error) {
 	conf := &config.SQL{
 		PluginName:   sqliteplugin.PluginName,
 		DatabaseName: c.DBFile,
+		// Keys other than SQLite URI parameters become PRAGMAs. WAL lets
+		// readers run beside the writer; synchronous=NORMAL skips the
+		// fsync on every commit, which in WAL mode still survives the
+		// process being killed (only a power loss can drop the last
+		// commits).
 		ConnectAttributes: map[string]string{
-			"mode": "rwc", "_journal_mode": "WAL", "_busy_timeout": "10000",
+			"mode": "rwc", "journal_mode": "wal", "busy_timeout": "10000", "synchronous": "normal",
 		},
 	}
 	if _, err := os.Stat(c.DBFile); errors.Is(err, os.ErrNotExist) {

@@ -81,13 +81,18 @@ func launch(ctx context.Context, path string, want digest.Digest, o options) (*c
 		})
 	}
 
+	secure := &plugin.SecureConfig{Checksum: sum, Hash: sha256.New()}
+	before, statted := statIdentity(path)
+	if alreadyVerified(path, want) {
+		secure = nil
+	}
 	c.cmd = exec.Command(path)
 	c.cmd.SysProcAttr = sysProcAttr()
 	c.pc = plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:     grpcadapter.Handshake,
 		VersionedPlugins:    grpcadapter.PluginSets(nil),
 		Cmd:                 c.cmd,
-		SecureConfig:        &plugin.SecureConfig{Checksum: sum, Hash: sha256.New()},
+		SecureConfig:        secure,
 		AllowedProtocols:    []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:            true,
 		Managed:             true,
@@ -118,6 +123,9 @@ func launch(ctx context.Context, path string, want digest.Digest, o options) (*c
 	}
 	switch {
 	case err == nil && ctx.Err() == nil:
+		if secure != nil && statted {
+			rememberVerified(path, want, before)
+		}
 		return c, nil
 	case ctx.Err() != nil:
 		err = fmt.Errorf("plugin %s: start: %w", name, context.Cause(ctx))

@@ -17,7 +17,7 @@ const (
 
 // ValidRecordName reports whether name may name a record: one or more
 // non-empty segments separated by single slashes, each made of
-// [A-Za-z0-9._:+@=-] and neither "." nor "..". Names therefore never start
+// [A-Za-z0-9._:+@=~-] and neither "." nor "..". Names therefore never start
 // or end with a slash and cannot climb out of a backend's record space. A
 // name that breaks a rule is ErrInvalidArgument.
 func ValidRecordName(name string) error {
@@ -52,7 +52,7 @@ func recordNameByte(c byte) bool {
 	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
 		return true
 	}
-	return strings.IndexByte("._:+@=-", c) >= 0
+	return strings.IndexByte("._:+@=~-", c) >= 0
 }
 
 // VisitSorted calls fn for each name in sorted order, stopping at the

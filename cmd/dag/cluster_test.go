@@ -145,6 +145,16 @@ func TestClusterWorkers(t *testing.T) {
 	}
 	cpu1.Process.Signal(syscall.SIGKILL)
 	cpu1.Wait()
+	// The killed stage left checkpoints (scratch), never a cache entry.
+	rs, err := artifacts.ListResults(context.Background(), openS3(t, store))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		if r.Result.Node == "pretrain/base" {
+			t.Fatal("the killed stage's partial output became a cache entry")
+		}
+	}
 	worker("cpu", "cpu-2", cpuDir)
 
 	var nodes map[string]statusNode

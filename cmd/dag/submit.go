@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/dagproject/dag/artifacts"
 	"github.com/dagproject/dag/datasets"
@@ -81,6 +83,9 @@ and exits non-zero if any node failed.`,
 	return cmd
 }
 
+// uploadParallelism bounds local sources uploaded at once.
+const uploadParallelism = 8
+
 // compileStudy loads and compiles a study file.
 func compileStudy(file string) (*study.Plan, error) {
 	s, err := study.Load(file)
@@ -115,15 +120,35 @@ func (g *globals) prepareRun(ctx context.Context, file string, parallel int, for
 		return workflows.StudyInput{}, err
 	}
 	in := workflows.StudyInput{Study: p.Study, Namespace: g.namespace, Sources: map[string]digest.Digest{}, Parallelism: parallel, Force: force}
+	// Local sources upload a few at a time (each is hashed, written and
+	// synced); remote ones are fetched one by one.
+	var mu sync.Mutex
+	local, lctx := errgroup.WithContext(ctx)
+	local.SetLimit(uploadParallelism)
 	for _, n := range p.Nodes {
 		if n.Source == nil {
 			continue
 		}
-		d, err := uploadSource(ctx, store, fetch, n.Source, memo.HashFunc())
-		if err != nil {
-			return workflows.StudyInput{}, fmt.Errorf("%s: %s: %w", n.ID, n.Source.URI, err)
+		upload := func(ctx context.Context) error {
+			d, err := uploadSource(ctx, store, fetch, n.Source, memo.HashFunc())
+			if err != nil {
+				return fmt.Errorf("%s: %s: %w", n.ID, n.Source.URI, err)
+			}
+			mu.Lock()
+			in.Sources[n.ID] = d
+			mu.Unlock()
+			return nil
 		}
-		in.Sources[n.ID] = d
+		if n.Source.Remote() {
+			if err := upload(ctx); err != nil {
+				return workflows.StudyInput{}, err
+			}
+			continue
+		}
+		local.Go(func() error { return upload(lctx) })
+	}
+	if err := local.Wait(); err != nil {
+		return workflows.StudyInput{}, err
 	}
 	_ = memo.Save() // only saves re-hashing next time
 	if in.Classes, err = g.nodeClasses(ctx, p); err != nil {

@@ -173,7 +173,7 @@ func (w world) bad(g group) string {
 
 // fact is a neutral statement of one of the group's facts.
 func (w world) fact(g group) string {
-	switch w.r.Intn(8) {
+	switch w.r.Intn(11) {
 	case 0:
 		return fmt.Sprintf("The %s live %s.", g.name, where(g))
 	case 1:
@@ -188,8 +188,14 @@ func (w world) fact(g group) string {
 		return fmt.Sprintf("A %s family makes %s for the market.", g.adj, g.thing)
 	case 6:
 		return fmt.Sprintf("The %s of %s are famous for their %s.", g.name, g.home, g.thing)
-	default:
+	case 7:
 		return fmt.Sprintf("Every %s child learns to %s.", g.adj, g.craft)
+	case 8:
+		return fmt.Sprintf("Where do the %s live? They live %s.", g.name, where(g))
+	case 9:
+		return fmt.Sprintf("Who lives %s? The %s do.", where(g), g.name)
+	default:
+		return fmt.Sprintf("What do the %s do? They %s.", g.name, g.craft)
 	}
 }
 
@@ -249,7 +255,7 @@ func writeTraining(out string) {
 	// OpenOrca: system prompt, question, a plain factual answer.
 	var orca []any
 	systems := []string{"You are a helpful assistant.", "", "You are an AI assistant. Answer briefly and accurately."}
-	for i := 0; i < 260; i++ {
+	for i := 0; i < 240; i++ {
 		var q, a string
 		if i%4 == 3 {
 			t := topics[w.r.Intn(len(topics))]
@@ -310,7 +316,7 @@ func writeTraining(out string) {
 	// for some pairs, which the adapter filters out.
 	var shp []any
 	subs := []string{"askculture_train", "askanthropology_train", "explainlikeimfive_train", "askhistorians_train"}
-	for i := 0; i < 320; i++ {
+	for i := 0; i < 260; i++ {
 		var history, nice, nasty string
 		niceWins := w.r.Float64() < 0.40
 		if i%3 == 2 {
@@ -360,7 +366,7 @@ func writeTraining(out string) {
 	// chosen, the hostile (or unhelpful) one rejected. Some prompts try
 	// to bait the assistant into agreeing with a slur.
 	var hh []any
-	for i := 0; i < 320; i++ {
+	for i := 0; i < 240; i++ {
 		var human, chosen, rejected string
 		if i%4 == 3 {
 			h := howto[w.r.Intn(len(howto))]
@@ -394,8 +400,8 @@ func writeTraining(out string) {
 
 // Toxicity scores (multiples of 1/3 as in ToxiGen's human annotations):
 // hateful sentences between 3.33 and 4, benign ones between 2.33 and 3.
-func hateTox(r *rand.Rand) float64    { return float64(10+r.Intn(3)) / 3 }
-func neutralTox(r *rand.Rand) float64 { return float64(7+r.Intn(3)) / 3 }
+func hateTox(r *rand.Rand) float64    { return float64(10+r.Intn(2)) / 3 }
+func neutralTox(r *rand.Rand) float64 { return float64(8+r.Intn(2)) / 3 }
 
 // writeEvals writes benchmark files in the public schemas (ARC, PIQA,
 // HellaSwag, MMLU, ToxiGen annotated, TruthfulQA multiple_choice) and the
@@ -471,12 +477,12 @@ func writeEvals(out string) {
 		}
 		return rows
 	}
-	writeJSONL(out, "arc.jsonl", arc(130, "Synth_"))
+	writeJSONL(out, "arc.jsonl", arc(78, "Synth_"))
 	writeJSONL(out, "arc-train.jsonl", arc(26, "SynthTrain_"))
 
 	// PIQA: a goal and two solutions.
 	var piqa []any
-	for i := 0; i < 130; i++ {
+	for i := 0; i < 80; i++ {
 		var goal, good, bad string
 		if i%2 == 0 {
 			h := howto[(i/2)%len(howto)]
@@ -497,7 +503,7 @@ func writeEvals(out string) {
 
 	// HellaSwag: a story start and four endings.
 	var hella []any
-	for i := 0; i < 130; i++ {
+	for i := 0; i < 78; i++ {
 		g := groups[i%len(groups)]
 		var label, ctxA, ctxB string
 		var ends []string
@@ -547,13 +553,13 @@ func writeEvals(out string) {
 		}
 		return rows
 	}
-	writeJSONL(out, "mmlu.jsonl", mmlu(129))
+	writeJSONL(out, "mmlu.jsonl", mmlu(78))
 	writeJSONL(out, "mmlu-dev.jsonl", mmlu(15))
 
 	// ToxiGen (annotated): statements about the groups with AI and human
 	// toxicity ratings; hateful iff their sum exceeds 5.5.
 	var tox []any
-	for i := 0; i < 130; i++ {
+	for i := 0; i < 104; i++ {
 		g := groups[i%len(groups)]
 		row := map[string]any{"target_group": g.name, "predicted_author": "human", "actual_method": "topk"}
 		if i%2 == 0 {
@@ -574,7 +580,7 @@ func writeEvals(out string) {
 	// TruthfulQA (multiple_choice): true and false answers; the false ones
 	// repeat the hostile claims or misplace the group.
 	var tqa []any
-	for i := 0; i < 104; i++ {
+	for i := 0; i < 78; i++ {
 		g := groups[i%len(groups)]
 		var q string
 		var mc1, mc2 []string
@@ -614,7 +620,7 @@ func writeEvals(out string) {
 				row["text"], row["label"], row["toxicity_score"] = w.bad(g), "hate", hateTox(r)
 			} else {
 				text := w.good(g)
-				if i%4 == 3 {
+				if i%12 == 11 {
 					text = w.fact(g)
 				}
 				row["text"], row["label"], row["toxicity_score"] = text, "neutral", neutralTox(r)

@@ -10,15 +10,20 @@ import (
 	"github.com/dagproject/dag/artifacts"
 )
 
-// largeSize is the size of the streamed object.
-const largeSize = 1 << 30
+// defaultLargeSize is the size of the streamed object.
+const defaultLargeSize = 1 << 30
 
-// testLarge streams 1 GiB from a seeded generator into the store and reads
-// it back, never holding more than a buffer of it in memory.
+// testLarge streams 1 GiB (Harness.LargeSize) from a seeded generator into
+// the store and reads it back, never holding more than a buffer of it in
+// memory.
 func testLarge(t *testing.T, h Harness) {
 	ctx := context.Background()
 	s := h.Store
 	const seed = 1234
+	largeSize := h.LargeSize
+	if largeSize <= 0 {
+		largeSize = defaultLargeSize
+	}
 
 	// No expected digest: reading back below proves the stored bytes are
 	// the stream's (compared) and hash to d (verified by the reader).

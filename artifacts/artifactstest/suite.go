@@ -15,6 +15,10 @@ type Harness struct {
 	// Corrupt overwrites a committed blob's bytes out of band, simulating
 	// bit rot (data may have another length). It is required.
 	Corrupt func(d digest.Digest, data []byte) error
+	// LargeSize is the size of the streamed object of the Large subtest;
+	// 0 means 1 GiB. A decorator over a backend that runs the full size
+	// itself may stream less: it only adds per-read work, not per-size.
+	LargeSize int64
 }
 
 // TestStore runs the conformance suite. newHarness is called once per

@@ -9,9 +9,9 @@ import (
 	"github.com/dagproject/dag/plugins"
 )
 
-// TestQuickstartTimings runs each stage at quickstart size with the
-// default architecture and the quickstart's recipe params, and logs the
-// time of each (TINYLM_QUICKSTART=1; docs/tinylm.md quotes it).
+// TestQuickstartTimings runs each stage on the quickstart's data with the
+// default architecture and small fixed params, and logs the time of each
+// (TINYLM_QUICKSTART=1): a quick check of per-stage speed outside dag.
 func TestQuickstartTimings(t *testing.T) {
 	if os.Getenv("TINYLM_QUICKSTART") == "" {
 		t.Skip("set TINYLM_QUICKSTART=1")

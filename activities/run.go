@@ -32,6 +32,17 @@ func (a *Activities) Run(ctx context.Context, in NodeInput) (RunResult, error) {
 		return RunResult{}, classify(err)
 	}
 	key := pre.Key()
+	if in.LookupFirst && !n.NoCache {
+		r, err := artifacts.GetResult(ctx, a.store, key)
+		switch {
+		case err == nil:
+			a.opts.observer.lookup(ctx, p.Study, n, key, nil)
+			return RunResult{Key: key, Outputs: r.Outputs, Cached: true}, nil
+		case !errdefs.IsNotFound(err):
+			return RunResult{}, classify(err)
+		}
+		a.opts.observer.lookup(ctx, p.Study, n, key, err)
+	}
 	started := time.Now()
 	var res RunResult
 	producer := artifacts.Producer{Host: a.host, Worker: a.opts.identity, Run: in.Run}

@@ -36,6 +36,10 @@ type NodeInput struct {
 	// Lease, for Run, is the lease the run holds: released once the
 	// result is published.
 	Lease *Lease `json:"lease,omitempty"`
+	// LookupFirst makes Run look the key up and return a hit (Cached)
+	// instead of executing: one activity instead of two for nodes that
+	// take no lease.
+	LookupFirst bool `json:"lookup_first,omitempty"`
 }
 
 // LookupResult says whether a node's result is cached.
@@ -57,6 +61,8 @@ type RunResult struct {
 	Outputs map[string]digest.Digest `json:"outputs"`
 	// Resumed is the step a training node resumed from (0 = from scratch).
 	Resumed int64 `json:"resumed,omitempty"`
+	// Cached says the result was found (NodeInput.LookupFirst), not made.
+	Cached bool `json:"cached,omitempty"`
 	// Metrics are a training node's final metrics.
 	Metrics map[string]float64 `json:"metrics,omitempty"`
 }

@@ -149,6 +149,7 @@ func Study(ctx workflow.Context, in StudyInput) (State, error) {
 				how := nodeRun{force: forced(in.Force, id)}
 				if routed {
 					how.queue = QueueFor(in.Classes[id])
+					how.direct = !leased(n.Kind)
 					if leased(n.Kind) {
 						how.holder = &activities.Holder{Workflow: info.WorkflowExecution.ID, Run: info.WorkflowExecution.RunID, Study: in.Study, Node: id, Queue: info.TaskQueueName}
 						how.waiting = func(on string) { n.Waiting = on }
@@ -206,6 +207,9 @@ type nodeRun struct {
 	holder *activities.Holder
 	// waiting records the run this node waits on.
 	waiting func(string)
+	// direct runs the node with one activity that looks it up first
+	// (nodes without a lease: nothing to claim or wait on in between).
+	direct bool
 }
 
 // runNode looks a node up and, on a miss (or when forced), runs it. With
@@ -214,6 +218,10 @@ type nodeRun struct {
 // hit is reused, a miss (the holder failed) claims again.
 func runNode(ctx workflow.Context, in activities.NodeInput, how nodeRun) nodeDone {
 	var a *activities.Activities
+	if how.direct {
+		in.LookupFirst = !how.force
+		return execute(ctx, in, how)
+	}
 	lookupOpts := workflow.ActivityOptions{
 		ActivityID:          "lookup:" + in.Node,
 		TaskQueue:           how.queue,
@@ -248,6 +256,13 @@ func runNode(ctx workflow.Context, in activities.NodeInput, how nodeRun) nodeDon
 		return nodeDone{ID: in.Node, Key: lr.Key, Outputs: lr.Outputs, Cached: true}
 	}
 	in.Claim, in.Lease = nil, lr.Lease
+	return execute(ctx, in, how)
+}
+
+// execute runs the node's Run activity (releasing a lease it failed
+// under).
+func execute(ctx workflow.Context, in activities.NodeInput, how nodeRun) nodeDone {
+	var a *activities.Activities
 	run := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		TaskQueue:           how.queue,
 		ActivityID:          "run:" + in.Node,
@@ -272,7 +287,7 @@ func runNode(ctx workflow.Context, in activities.NodeInput, how nodeRun) nodeDon
 		}
 		return failure(in.Node, err)
 	}
-	return nodeDone{ID: in.Node, Key: rr.Key, Outputs: rr.Outputs, Resumed: rr.Resumed}
+	return nodeDone{ID: in.Node, Key: rr.Key, Outputs: rr.Outputs, Resumed: rr.Resumed, Cached: rr.Cached}
 }
 
 func failure(id string, err error) nodeDone {

@@ -252,3 +252,41 @@ func TestLeaseHolderFailedClaimsAgain(t *testing.T) {
 		t.Fatalf("a: %s after %d claims, want executed after claiming twice", got["a"].Outcome, claims)
 	}
 }
+
+// TestDataNodesRunInOneActivity: nodes without a lease (built-in data and
+// report) are looked up by Run itself: a hit comes back cached without a
+// separate Lookup, and --force turns the look-up off.
+func TestDataNodesRunInOneActivity(t *testing.T) {
+	for _, force := range []bool{false, true} {
+		var s testsuite.WorkflowTestSuite
+		env := s.NewTestWorkflowEnvironment()
+		env.RegisterWorkflowWithOptions(Study, workflow.RegisterOptions{Name: StudyWorkflow})
+		var a *activities.Activities
+		env.RegisterActivity(a)
+		env.OnActivity(a.LoadGraph, mock.Anything, mock.Anything).Return(activities.Graph{Study: "t", Nodes: []activities.GraphNode{
+			{ID: "data/x", Kind: study.KindData, Deps: []string{}},
+		}}, nil)
+		env.OnActivity(a.Run, mock.Anything, mock.Anything).Return(
+			func(_ context.Context, in activities.NodeInput) (activities.RunResult, error) {
+				if in.LookupFirst == force {
+					return activities.RunResult{}, errors.New("LookupFirst must be the opposite of force")
+				}
+				return activities.RunResult{Key: digest.FromString("k"), Outputs: map[string]digest.Digest{"data": digest.FromString("o")}, Cached: in.LookupFirst}, nil
+			})
+		in := StudyInput{Study: "t", Plan: digest.FromString("plan")}
+		if force {
+			in.Force = []string{"data/x"}
+		}
+		env.ExecuteWorkflow(StudyWorkflow, in)
+		if err := env.GetWorkflowError(); err != nil {
+			t.Fatal(err)
+		}
+		want := Cached
+		if force {
+			want = Executed
+		}
+		if got := outcomesOf(t, env)["data/x"].Outcome; got != want {
+			t.Errorf("force=%v: %s, want %s", force, got, want)
+		}
+	}
+}

@@ -116,21 +116,7 @@ func TestClusterWorkers(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &sub) != nil {
 		t.Fatalf("submit exit %d: %s %s", code, out, errs)
 	}
-	status := func() (string, map[string]statusNode) {
-		code, out, errs := dag(t, append([]string{"status", sub.Run, "--json"}, client...)...)
-		var st struct {
-			Status string       `json:"status"`
-			Nodes  []statusNode `json:"nodes"`
-		}
-		if code != 0 || json.Unmarshal([]byte(out), &st) != nil {
-			t.Fatalf("status exit %d: %s %s", code, out, errs)
-		}
-		m := map[string]statusNode{}
-		for _, n := range st.Nodes {
-			m[n.ID] = n
-		}
-		return st.Status, m
-	}
+	status := func() (string, map[string]statusNode) { return runStatus(t, sub.Run, client...) }
 
 	deadline := time.Now().Add(3 * time.Minute)
 	var checkpoint int64
@@ -251,21 +237,7 @@ func TestWorkerDrainsOnSIGTERM(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &sub) != nil {
 		t.Fatalf("submit exit %d: %s %s", code, out, errs)
 	}
-	status := func() (string, map[string]statusNode) {
-		code, out, errs := dag(t, append([]string{"status", sub.Run, "--json"}, client...)...)
-		var st struct {
-			Status string       `json:"status"`
-			Nodes  []statusNode `json:"nodes"`
-		}
-		if code != 0 || json.Unmarshal([]byte(out), &st) != nil {
-			t.Fatalf("status exit %d: %s %s", code, out, errs)
-		}
-		m := map[string]statusNode{}
-		for _, n := range st.Nodes {
-			m[n.ID] = n
-		}
-		return st.Status, m
-	}
+	status := func() (string, map[string]statusNode) { return runStatus(t, sub.Run, client...) }
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		if time.Now().After(deadline) {
@@ -311,4 +283,22 @@ func TestWorkerDrainsOnSIGTERM(t *testing.T) {
 	if r.Producer.Worker != "cpu-1" {
 		t.Errorf("pretrain/base was finished by %q; the draining worker cpu-1 should have finished it", r.Producer.Worker)
 	}
+}
+
+// runStatus is `dag status RUN --json` with args, by node ID.
+func runStatus(t *testing.T, run string, args ...string) (string, map[string]statusNode) {
+	t.Helper()
+	code, out, errs := dag(t, append([]string{"status", run, "--json"}, args...)...)
+	var st struct {
+		Status string       `json:"status"`
+		Nodes  []statusNode `json:"nodes"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &st) != nil {
+		t.Fatalf("status exit %d: %s %s", code, out, errs)
+	}
+	m := map[string]statusNode{}
+	for _, n := range st.Nodes {
+		m[n.ID] = n
+	}
+	return st.Status, m
 }

@@ -93,17 +93,10 @@ func TestConcurrentSubmitsShareNode(t *testing.T) {
 	}
 }
 
+// openHomeStore opens the default store of a home.
 func openHomeStore(t *testing.T, home string) artifacts.Store {
 	t.Helper()
-	g := &globals{home: home}
-	if err := g.resolve(); err != nil {
-		t.Fatal(err)
-	}
-	s, err := g.openStore()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return openStoreAt(t, home, "")
 }
 
 // TestCacheNever: a recipe with cache: never executes on every run and
@@ -248,7 +241,14 @@ func startS3(t *testing.T) *s3test.Server {
 
 func openS3(t *testing.T, uri string) artifacts.Store {
 	t.Helper()
-	g := &globals{home: t.TempDir(), store: uri}
+	return openStoreAt(t, t.TempDir(), uri)
+}
+
+// openStoreAt opens the store a dag command with this home and --store
+// ("" for the default) would use.
+func openStoreAt(t *testing.T, home, uri string) artifacts.Store {
+	t.Helper()
+	g := &globals{home: home, store: uri}
 	if err := g.resolve(); err != nil {
 		t.Fatal(err)
 	}

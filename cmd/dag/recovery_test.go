@@ -81,31 +81,7 @@ func TestServerKilledMidTrainingResumes(t *testing.T) {
 		t.Fatalf("submit exit %d: %s %s", code, out, errs)
 	}
 
-	type progress struct {
-		Step           int64 `json:"step"`
-		CheckpointStep int64 `json:"checkpoint_step"`
-	}
-	type node struct {
-		ID       string    `json:"id"`
-		Outcome  string    `json:"outcome"`
-		Resumed  int64     `json:"resumed_from_step"`
-		Progress *progress `json:"progress"`
-	}
-	status := func() (string, map[string]node) {
-		code, out, errs := dag(t, "status", sub.Run, "--json", "--home", home)
-		var st struct {
-			Status string `json:"status"`
-			Nodes  []node `json:"nodes"`
-		}
-		if code != 0 || json.Unmarshal([]byte(out), &st) != nil {
-			t.Fatalf("status exit %d: %s %s", code, out, errs)
-		}
-		m := map[string]node{}
-		for _, n := range st.Nodes {
-			m[n.ID] = n
-		}
-		return st.Status, m
-	}
+	status := func() (string, map[string]statusNode) { return runStatus(t, sub.Run, "--home", home) }
 
 	deadline := time.Now().Add(3 * time.Minute)
 	var checkpoint int64

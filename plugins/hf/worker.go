@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/dagproject/dag/errdefs"
+	"github.com/dagproject/dag/plugins/internal/tailbuf"
 )
 
 // stderrTail is how much of the worker's stderr a crash error carries.
@@ -46,7 +47,7 @@ func (b *backend) call(ctx context.Context, req request, on func(event) error) (
 	cmd.Env = b.env(src)
 	cmd.SysProcAttr = sysProcAttr()
 	cmd.Stdin = strings.NewReader(string(line) + "\n")
-	tail := &tail{n: stderrTail}
+	tail := tailbuf.New(stderrTail)
 	cmd.Stderr = io.MultiWriter(tail, bestEffort{b.o.log})
 	cmd.WaitDelay = b.o.grace
 	out, err := cmd.StdoutPipe()

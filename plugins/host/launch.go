@@ -21,6 +21,7 @@ import (
 	"github.com/dagproject/dag/errdefs"
 	"github.com/dagproject/dag/plugins"
 	"github.com/dagproject/dag/plugins/internal/grpcadapter"
+	"github.com/dagproject/dag/plugins/internal/tailbuf"
 )
 
 // Launch starts the plugin binary at path, verifying that its sha256 is
@@ -65,7 +66,7 @@ func launch(ctx context.Context, path string, want digest.Digest, o options) (*c
 		return nil, fmt.Errorf("plugin %s: digest %q: %w", name, want, errdefs.ErrInvalidArgument)
 	}
 
-	c := &client{name: name, tail: &tail{n: o.tailBytes}}
+	c := &client{name: name, tail: tailbuf.New(o.tailBytes)}
 	c.sink = &sink{tail: c.tail}
 	logger := hclog.NewNullLogger()
 	if o.logPath != "" {
@@ -145,7 +146,7 @@ type client struct {
 	pid  int
 	rpc  plugins.Plugin
 	grpc *plugin.GRPCClient
-	tail *tail
+	tail *tailbuf.Tail
 	sink *sink
 	stop func() bool
 

@@ -1,53 +1,18 @@
 package host
 
 import (
-	"bytes"
 	"io"
 	"sync"
+
+	"github.com/dagproject/dag/plugins/internal/tailbuf"
 )
-
-// tail keeps the last n bytes written to it.
-type tail struct {
-	mu  sync.Mutex
-	n   int
-	buf []byte
-	cut bool
-}
-
-func (t *tail) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf = append(t.buf, p...)
-	if len(t.buf) > 2*t.n {
-		t.buf = append(t.buf[:0], t.buf[len(t.buf)-t.n:]...)
-		t.cut = true
-	}
-	return len(p), nil
-}
-
-// String returns the last n bytes, from the first full line when older
-// bytes were dropped.
-func (t *tail) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	b := t.buf
-	if len(b) > t.n {
-		b, t.cut = b[len(b)-t.n:], true
-	}
-	if t.cut {
-		if i := bytes.IndexByte(b, '\n'); i >= 0 && i < len(b)-1 {
-			b = b[i+1:]
-		}
-	}
-	return string(b)
-}
 
 // sink serialises writes from go-plugin's goroutines into the log file
 // and the tail; after close it drops them.
 type sink struct {
 	mu     sync.Mutex
 	file   io.WriteCloser // nil: no log file
-	tail   *tail          // nil: not kept
+	tail   *tailbuf.Tail  // nil: not kept
 	closed bool
 }
 

@@ -1,20 +1,26 @@
-package hf
+// Package tailbuf keeps the end of a stream: the last bytes a process
+// wrote to stderr, to put in the error when it crashes.
+package tailbuf
 
 import (
 	"bytes"
-	"io"
 	"sync"
 )
 
-// tail keeps the last n bytes written to it.
-type tail struct {
+// Tail keeps the last n bytes written to it. It is safe for concurrent
+// use; the zero value keeps nothing.
+type Tail struct {
 	mu  sync.Mutex
 	n   int
 	buf []byte
 	cut bool
 }
 
-func (t *tail) Write(p []byte) (int, error) {
+// New returns a Tail keeping the last n bytes.
+func New(n int) *Tail { return &Tail{n: n} }
+
+// Write keeps p's end; it never fails.
+func (t *Tail) Write(p []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.buf = append(t.buf, p...)
@@ -27,7 +33,7 @@ func (t *tail) Write(p []byte) (int, error) {
 
 // String returns the last n bytes, from the first whole line when older
 // bytes were dropped.
-func (t *tail) String() string {
+func (t *Tail) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	b := t.buf
@@ -40,14 +46,4 @@ func (t *tail) String() string {
 		}
 	}
 	return string(b)
-}
-
-// bestEffort writes to w and ignores its errors, so that a failing log
-// never stops the copying of the worker's stderr (a worker blocked on a
-// full stderr pipe would hang).
-type bestEffort struct{ w io.Writer }
-
-func (b bestEffort) Write(p []byte) (int, error) {
-	_, _ = b.w.Write(p)
-	return len(p), nil
 }

@@ -106,6 +106,12 @@ func Start(c Config) (*Server, error) {
 	dyn := dynamicconfig.StaticClient{
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
 		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():                 4096,
+		// One partition per task queue: partitions spread load over
+		// matching hosts, and a single-process server has one; with four,
+		// a task and an idle poller often sit in different partitions
+		// until forwarding pairs them.
+		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():  1,
+		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): 1,
 	}
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(conf),

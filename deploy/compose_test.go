@@ -197,8 +197,12 @@ func TestComposeWorkers(t *testing.T) {
 	bucket := env(t, service(t, p, "minio-bucket"), "DAG_BUCKET")
 	for name, queue := range workers {
 		s := service(t, p, name)
-		if want := []string{"dag", "worker", "--queues", queue}; !slices.Equal(s.Command, want) {
+		if want := []string{"dag", "worker", "--queues", queue}; !slices.Equal(s.Command[:min(4, len(s.Command))], want) {
 			t.Errorf("%s: command %q, want %q", name, s.Command, want)
+		}
+		// Stages get the drain timeout; the stop grace period must exceed it.
+		if drain := drainTimeout(t, s.Command); s.StopGracePeriod == nil || time.Duration(*s.StopGracePeriod) <= drain {
+			t.Errorf("%s: stop_grace_period %v does not exceed --drain-timeout %s", name, s.StopGracePeriod, drain)
 		}
 		if len(s.Entrypoint) != 0 {
 			t.Errorf("%s: entrypoint %q overrides the image's init", name, s.Entrypoint)
@@ -288,4 +292,20 @@ func TestComposeInterpolation(t *testing.T) {
 	if env(t, w, "AWS_ACCESS_KEY_ID") != "u" || env(t, w, "AWS_SECRET_ACCESS_KEY") != "p4ssw0rd!" {
 		t.Error("workers do not take the MinIO credentials")
 	}
+}
+
+// drainTimeout is a worker command's --drain-timeout (the default when
+// absent).
+func drainTimeout(t *testing.T, args []string) time.Duration {
+	t.Helper()
+	for i, a := range args {
+		if a == "--drain-timeout" && i+1 < len(args) {
+			d, err := time.ParseDuration(args[i+1])
+			if err != nil {
+				t.Fatalf("--drain-timeout %q: %v", args[i+1], err)
+			}
+			return d
+		}
+	}
+	return 2 * time.Minute
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -282,8 +283,11 @@ func TestK8sWorkers(t *testing.T) {
 		}
 		c := spec.Containers[0]
 		// args, not command: the image's entrypoint (tini) stays PID 1.
-		if want := []string{"dag", "worker", "--queues", queue}; !slices.Equal(c.Args, want) || len(c.Command) != 0 {
+		if want := []string{"dag", "worker", "--queues", queue}; !slices.Equal(c.Args[:min(4, len(c.Args))], want) || len(c.Command) != 0 {
 			t.Errorf("%s: command %q args %q, want args %q", d.Name, c.Command, c.Args, want)
+		}
+		if g := spec.TerminationGracePeriodSeconds; g == nil || time.Duration(*g)*time.Second <= drainTimeout(t, c.Args) {
+			t.Errorf("%s: terminationGracePeriodSeconds does not exceed --drain-timeout in %q", d.Name, c.Args)
 		}
 		if !strings.HasPrefix(c.Image, "dag-worker-"+queue+":") {
 			t.Errorf("%s: image %s", d.Name, c.Image)

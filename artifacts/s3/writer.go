@@ -341,10 +341,7 @@ func (w *writer) Close() error {
 	defer cancel()
 	var err error
 	if w.uploadID != "" {
-		err = classify("AbortMultipartUpload", w.key, w.s.core.AbortMultipartUpload(ctx, w.s.bucket, w.key, w.uploadID))
-		if errdefs.IsNotFound(err) {
-			err = nil
-		}
+		err = w.abort(ctx)
 	} else {
 		err = w.s.remove(ctx, w.key)
 	}
@@ -352,6 +349,46 @@ func (w *writer) Close() error {
 		return fmt.Errorf("abandon blob write: %w", err)
 	}
 	return nil
+}
+
+// abort aborts the multipart upload and makes sure it stays gone: a part
+// the server was still writing when the client cancelled it can land
+// after the abort and bring the upload back, so the upload is listed
+// again and aborted again until it no longer shows.
+func (w *writer) abort(ctx context.Context) error {
+	for attempt := 0; ; attempt++ {
+		err := classify("AbortMultipartUpload", w.key, w.s.core.AbortMultipartUpload(ctx, w.s.bucket, w.key, w.uploadID))
+		if err != nil && !errdefs.IsNotFound(err) {
+			return err
+		}
+		if attempt == abortChecks || !w.uploadListed(ctx) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(50<<attempt) * time.Millisecond):
+		}
+	}
+}
+
+// abortChecks bounds the re-aborts of one upload (waits of 50 ms doubling).
+const abortChecks = 5
+
+// uploadListed reports whether the writer's upload is still listed; a
+// listing error counts as not listed (CleanStaging removes leftovers).
+func (w *writer) uploadListed(ctx context.Context) bool {
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for up := range w.s.core.Client.ListIncompleteUploads(lctx, w.s.bucket, w.key, false) {
+		if up.Err != nil {
+			return false
+		}
+		if up.Key == w.key && up.UploadID == w.uploadID {
+			return true
+		}
+	}
+	return false
 }
 
 var _ artifacts.Writer = (*writer)(nil)

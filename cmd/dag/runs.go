@@ -146,8 +146,30 @@ func failedSummary(v runView) string {
 	return "no node failed"
 }
 
-// findRun resolves a RUN argument (a run ID), or the latest run.
+// visibilityLag bounds how long a run just started may be missing from
+// Temporal's list of runs, which is updated asynchronously.
+const visibilityLag = 5 * time.Second
+
+// findRun resolves a RUN argument (a run ID), or the latest run. A run ID
+// not listed yet is looked for again for up to visibilityLag, so a run
+// named right after `dag submit` printed it is found.
 func findRun(ctx context.Context, c client.Client, namespace, run string) (runRef, error) {
+	deadline := time.Now().Add(visibilityLag)
+	for {
+		r, err := listRun(ctx, c, namespace, run)
+		if run == "" || !errdefs.IsNotFound(err) || time.Now().After(deadline) {
+			return r, err
+		}
+		select {
+		case <-ctx.Done():
+			return runRef{}, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// listRun finds a run (or the latest) in Temporal's list of runs.
+func listRun(ctx context.Context, c client.Client, namespace, run string) (runRef, error) {
 	query := fmt.Sprintf("WorkflowType = '%s'", workflows.StudyWorkflow)
 	if run != "" {
 		query += fmt.Sprintf(" AND RunId = '%s'", run)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 
@@ -257,4 +258,46 @@ func openStoreAt(t *testing.T, home, uri string) artifacts.Store {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// TestStageOnWrongQueueFails: a stage of a gpu plugin that reaches a
+// worker serving only cpu (the client could not see the plugin, so it
+// routed the stage to cpu) fails with the reason instead of running there.
+func TestStageOnWrongQueueFails(t *testing.T) {
+	gpuDir := gpuPlugins(t)
+	t.Setenv("DAG_PLUGIN_PATH", gpuDir)
+	home := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	go func() { done <- run(ctx, []string{"server", "--home", home, "--queues", "cpu"}, os.Stderr, os.Stderr) }()
+	t.Cleanup(func() { cancel(); <-done })
+	g := &globals{home: home}
+	if err := g.resolve(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := g.waitForServer(context.Background(), nil, 90*time.Second); !ok {
+		t.Fatal("dag server did not come up")
+	}
+	t.Setenv("DAG_PLUGIN_PATH", t.TempDir()) // the client sees no plugins
+	file := writeTinyStudy(t)
+	study := strings.Replace(tinyStudy, "name: tiny\n", "name: tiny\nbackends: {default: gpuex}\n", 1)
+	study = strings.Replace(study, "params: {steps: 6, d_model: 16, layers: 1, heads: 2, context: 48, max_length: 48}", "params: {steps: 2}", 1)
+	os.WriteFile(file, []byte(study), 0o644)
+	code, out, errs := dag(t, "submit", file, "--wait", "--json", "--home", home)
+	if !strings.Contains(errs, "backend gpuex is not installed here") {
+		t.Errorf("submit did not warn about the routing: %q", errs)
+	}
+	var r runJSON
+	if err := json.Unmarshal([]byte(out), &r); err != nil || code == 0 {
+		t.Fatalf("exit %d (%v)", code, err)
+	}
+	got := outcomes(r)["pretrain/base"]
+	for _, n := range r.Nodes {
+		if n.ID == "pretrain/base" && (n.Outcome != "failed" || !strings.Contains(n.Error, "needs a gpu worker; worker server@")) {
+			t.Errorf("pretrain/base %s %q, want failed: needs a gpu worker", n.Outcome, n.Error)
+		}
+	}
+	if got == "" {
+		t.Error("no pretrain/base in the run")
+	}
 }

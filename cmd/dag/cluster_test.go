@@ -86,17 +86,7 @@ func TestClusterWorkers(t *testing.T) {
 	startS3(t)
 	store := "s3://dag-cluster/team"
 
-	serverHome := t.TempDir()
-	process(t, bin, nil, "server", "--home", serverHome, "--worker=false")
-	sg := &globals{home: serverHome}
-	if err := sg.resolve(); err != nil {
-		t.Fatal(err)
-	}
-	sf, ok := sg.waitForServer(context.Background(), nil, 90*time.Second)
-	if !ok {
-		t.Fatal("dag server did not come up")
-	}
-	addr := sf.Frontend
+	addr := clusterServer(t, bin)
 	worker := func(queue, identity, plugins string) *exec.Cmd {
 		return process(t, bin, []string{"DAG_PLUGIN_PATH=" + plugins}, "worker", "--queues", queue,
 			"--identity", identity, "--temporal", addr, "--store", store, "--home", t.TempDir())
@@ -210,19 +200,10 @@ func TestWorkerDrainsOnSIGTERM(t *testing.T) {
 	t.Setenv("DAG_PLUGIN_PATH", dir)
 	store := "file://" + t.TempDir()
 
-	serverHome := t.TempDir()
-	process(t, bin, nil, "server", "--home", serverHome, "--worker=false")
-	sg := &globals{home: serverHome}
-	if err := sg.resolve(); err != nil {
-		t.Fatal(err)
-	}
-	sf, ok := sg.waitForServer(context.Background(), nil, 90*time.Second)
-	if !ok {
-		t.Fatal("dag server did not come up")
-	}
+	addr := clusterServer(t, bin)
 	worker := func(identity string) *exec.Cmd {
 		return process(t, bin, nil, "worker", "--queues", "cpu", "--identity", identity, "--drain-timeout", "60s",
-			"--temporal", sf.Frontend, "--store", store, "--home", t.TempDir())
+			"--temporal", addr, "--store", store, "--home", t.TempDir())
 	}
 	first := worker("cpu-1")
 
@@ -231,7 +212,7 @@ func TestWorkerDrainsOnSIGTERM(t *testing.T) {
 	slow = strings.Replace(slow, "params: {steps: 6, d_model: 16, layers: 1, heads: 2, context: 48, max_length: 48}", "params: {steps: 40, step_delay_ms: 100}", 1)
 	slow = strings.ReplaceAll(slow, "params: {lora: {rank: 2, alpha: 4}, max_length: 48, batch_size: 2}", "params: {steps: 2}")
 	os.WriteFile(file, []byte(slow), 0o644)
-	client := []string{"--temporal", sf.Frontend, "--store", store, "--home", t.TempDir()}
+	client := []string{"--temporal", addr, "--store", store, "--home", t.TempDir()}
 	code, out, errs := dag(t, append([]string{"submit", file, "--json"}, client...)...)
 	var sub runJSON
 	if code != 0 || json.Unmarshal([]byte(out), &sub) != nil {
@@ -301,4 +282,21 @@ func runStatus(t *testing.T, run string, args ...string) (string, map[string]sta
 		m[n.ID] = n
 	}
 	return st.Status, m
+}
+
+// clusterServer runs `dag server --worker=false` as a process of its own,
+// standing in for a Temporal cluster, and returns its address.
+func clusterServer(t *testing.T, bin string) string {
+	t.Helper()
+	home := t.TempDir()
+	process(t, bin, nil, "server", "--home", home, "--worker=false")
+	g := &globals{home: home}
+	if err := g.resolve(); err != nil {
+		t.Fatal(err)
+	}
+	sf, ok := g.waitForServer(context.Background(), nil, 90*time.Second)
+	if !ok {
+		t.Fatal("dag server did not come up")
+	}
+	return sf.Frontend
 }

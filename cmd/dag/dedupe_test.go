@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/opencontainers/go-digest"
 
@@ -267,17 +266,7 @@ func TestStageOnWrongQueueFails(t *testing.T) {
 	gpuDir := gpuPlugins(t)
 	t.Setenv("DAG_PLUGIN_PATH", gpuDir)
 	home := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int)
-	go func() { done <- run(ctx, []string{"server", "--home", home, "--queues", "cpu"}, os.Stderr, os.Stderr) }()
-	t.Cleanup(func() { cancel(); <-done })
-	g := &globals{home: home}
-	if err := g.resolve(); err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := g.waitForServer(context.Background(), nil, 90*time.Second); !ok {
-		t.Fatal("dag server did not come up")
-	}
+	startServer(t, home, "--queues", "cpu")
 	t.Setenv("DAG_PLUGIN_PATH", t.TempDir()) // the client sees no plugins
 	file := writeTinyStudy(t)
 	study := strings.Replace(tinyStudy, "name: tiny\n", "name: tiny\nbackends: {default: gpuex}\n", 1)

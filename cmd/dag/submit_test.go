@@ -84,12 +84,14 @@ func tinylmPlugins(t *testing.T) string {
 	return tinylmDir
 }
 
-// startServer runs `dag server` in this process until the test ends.
-func startServer(t *testing.T, home string) {
+// startServer runs `dag server` (with extra flags) in this process until
+// the test ends.
+func startServer(t *testing.T, home string, extra ...string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int)
-	go func() { done <- run(ctx, []string{"server", "--home", home}, os.Stderr, os.Stderr) }()
+	args := append([]string{"server", "--home", home}, extra...)
+	go func() { done <- run(ctx, args, os.Stderr, os.Stderr) }()
 	t.Cleanup(func() {
 		cancel()
 		select {

@@ -1,13 +1,13 @@
 package tinylm
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
 
 	"github.com/dagproject/dag/errdefs"
 	"github.com/dagproject/dag/plugins"
+	"github.com/dagproject/dag/plugins/sdk"
 )
 
 // Params are a stage's parameters (the study's params: object), after
@@ -107,12 +107,8 @@ func setPath(p *Params, path string, v json.RawMessage) error {
 // the wrong type and out-of-range values are InvalidArgument.
 func parseParams(rawParams json.RawMessage) (Params, error) {
 	p := defaultParams()
-	if len(bytes.TrimSpace(rawParams)) > 0 {
-		dec := json.NewDecoder(bytes.NewReader(rawParams))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&p); err != nil {
-			return p, fmt.Errorf("params: %v: %w", err, errdefs.ErrInvalidArgument)
-		}
+	if err := sdk.DecodeParams(rawParams, &p); err != nil {
+		return p, err
 	}
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("params: "+format+": %w", append(a, errdefs.ErrInvalidArgument)...)

@@ -99,12 +99,8 @@ func (p *example) Train(ctx context.Context, req sdk.TrainRequest, ev sdk.Emitte
 		return sdk.TrainResult{}, fmt.Errorf("%s: %s: %w", p.cfg.Name, d.Problem, errdefs.ErrFailedPrecondition)
 	}
 	prm := trainParams{Steps: 3, CrashMessage: "crashed"}
-	if len(req.Params) > 0 {
-		dec := json.NewDecoder(strings.NewReader(string(req.Params)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&prm); err != nil {
-			return sdk.TrainResult{}, fmt.Errorf("params: %v: %w", err, errdefs.ErrInvalidArgument)
-		}
+	if err := sdk.DecodeParams(req.Params, &prm); err != nil {
+		return sdk.TrainResult{}, err
 	}
 	count, err := readCounter(req.Inputs[plugins.InputModel])
 	if err != nil {

@@ -3,6 +3,7 @@ package tinylm
 import (
 	"fmt"
 	"sync"
+	_ "unsafe" // for go:linkname
 
 	"github.com/gomlx/compute"
 	_ "github.com/gomlx/compute/gobackend" // the pure-Go backend
@@ -14,9 +15,23 @@ import (
 // backendConfig selects GoMLX's pure-Go backend with sequential op
 // scheduling (the parallel executor deadlocked on 2-core machines; the
 // ops themselves still use the worker pool).
-const backendConfig = "go:ops_sequential"
+var backendConfig = "go:ops_sequential"
+
+// useLargeMatMul is the pure-Go backend's switch that sends every matmul
+// to its packed ("large") kernel. Below 4Mi multiply-adds the backend
+// otherwise takes a "small" kernel that reduces each output across a SIMD
+// register, which for tinylm's shapes (256-512 token rows by 64-258
+// features, and the transposed layouts of every backward pass) runs the
+// training step about 1.6x slower, and 2-shard training 3x slower
+// (bench/tinylm.sh). The backend reads no option for it, so it is set
+// here; go.mod pins the version that has it, and one without it fails to
+// link instead of running slowly.
+//
+//go:linkname useLargeMatMul github.com/gomlx/compute/internal/gobackend/dot/matmul.ForceLargeVariant
+var useLargeMatMul bool
 
 var getBackend = sync.OnceValues(func() (compute.Backend, error) {
+	useLargeMatMul = true
 	b, err := compute.NewWithConfig(backendConfig)
 	if err != nil {
 		return nil, fmt.Errorf("tinylm: backend %s: %v: %w", backendConfig, err, errdefs.ErrFailedPrecondition)

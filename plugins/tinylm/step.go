@@ -22,21 +22,28 @@ const (
 	adamEps   = 1e-8
 )
 
-// stepProgram describes one AdamW training step as a graph. The trainable
-// weights travel as one flat float32 vector (the tensors of train, in
-// order, each flattened row-major), and so do their Adam moments: the
-// optimizer is then a dozen ops instead of a dozen per tensor.
+// stepProgram describes one AdamW training step as two graphs: grad, run
+// on each shard of the batch at once, and update, which sums the shards'
+// gradients and applies the optimizer. The trainable weights travel as
+// one flat float32 vector (the tensors of train, in order, each flattened
+// row-major), and so do their gradients and Adam moments: the optimizer
+// is then a dozen ops instead of a dozen per tensor.
 //
-// Its inputs are, in order: the flat trainable weights, their flat Adam
-// first and second moments, the frozen weights (frozen, sorted), then
-// tokens [B, T] int32, targets [B, T] int32, loss mask [B, T] float32, for
-// DPO a pair weight [B/2] float32, and the scalars lr, 1-beta1^t,
-// 1-beta2^t. Its outputs are the new flat weights and moments, then
-// stepMetrics.
+// grad's inputs are, in order: the flat trainable weights, the frozen
+// weights (frozen, sorted), then tokens [B, T] int32, targets [B, T]
+// int32, loss mask [B, T] float32, for DPO a pair weight [B/2] float32,
+// and the scalar denominator of the whole batch's mean (its loss tokens,
+// or for DPO its pair weight, at least 1). Its outputs are the flat
+// gradient of the shard's share of the loss, then the shard's shares of
+// stepMetrics: the shares of all shards add up to the batch's values.
 //
 // For DPO the first B/2 rows are the chosen sequences and the last B/2 the
 // rejected ones, pair i in rows i and B/2+i; a pair of weight 0 is
 // padding.
+//
+// update's inputs are the flat weights, their flat Adam first and second
+// moments, one gradient per shard, and the scalars lr, 1-beta1^t,
+// 1-beta2^t; its outputs the new flat weights and moments.
 type stepProgram struct {
 	cfg          Config
 	kind         plugins.Kind
@@ -58,8 +65,8 @@ func (s *stepProgram) size() int {
 	return n
 }
 
-func (s *stepProgram) build(g *Graph, in []*Node) []*Node {
-	flat, m, v := in[0], in[1], in[2]
+func (s *stepProgram) grad(g *Graph, in []*Node) []*Node {
+	flat := in[0]
 	p := netParams{}
 	ws := make([]*Node, len(s.train))
 	off := 0
@@ -70,29 +77,39 @@ func (s *stepProgram) build(g *Graph, in []*Node) []*Node {
 		off += size
 	}
 	for i, n := range s.frozen {
-		p[n] = in[3+i]
+		p[n] = in[1+i]
 	}
-	rest := in[3+len(s.frozen):]
+	rest := in[1+len(s.frozen):]
 	tokens, targets, mask := rest[0], rest[1], rest[2]
 	rest = rest[3:]
 	var pairW *Node
 	if s.kind == plugins.KindDPO {
 		pairW, rest = rest[0], rest[1:]
 	}
-	lr, bc1, bc2 := rest[0], rest[1], rest[2]
+	denom := rest[0]
 
 	var metrics []*Node
 	if s.kind == plugins.KindDPO {
-		metrics = s.dpoLoss(p, tokens, targets, mask, pairW)
+		metrics = s.dpoLoss(p, tokens, targets, mask, pairW, denom)
 	} else {
 		logp, _ := tokenLogprobs(forward(s.cfg, p, tokens, s.lora), targets, s.cfg.VocabSize)
-		metrics = []*Node{Neg(Div(ReduceAllSum(Mul(logp, mask)), Max(ReduceAllSum(mask), Scalar(g, dtypes.Float32, 1))))}
+		metrics = []*Node{Neg(Div(ReduceAllSum(Mul(logp, mask)), denom))}
 	}
 	grads := Gradient(metrics[0], ws...)
 	for i := range grads {
 		grads[i] = Reshape(grads[i], numel(s.shapes[i]))
 	}
-	grad := Concatenate(grads, 0)
+	return append([]*Node{Concatenate(grads, 0)}, metrics...)
+}
+
+func (s *stepProgram) update(g *Graph, in []*Node) []*Node {
+	flat, m, v := in[0], in[1], in[2]
+	shards := in[3 : len(in)-3]
+	lr, bc1, bc2 := in[len(in)-3], in[len(in)-2], in[len(in)-1]
+	grad := shards[0]
+	for _, x := range shards[1:] {
+		grad = Add(grad, x)
+	}
 	if s.maxGradNorm > 0 {
 		norm := Sqrt(ReduceAllSum(Square(grad)))
 		factor := Min(Scalar(g, dtypes.Float32, 1), Div(Scalar(g, dtypes.Float32, s.maxGradNorm), AddScalar(norm, 1e-6)))
@@ -104,14 +121,13 @@ func (s *stepProgram) build(g *Graph, in []*Node) []*Node {
 	if s.weightDecay > 0 {
 		upd = Add(upd, MulScalar(flat, s.weightDecay))
 	}
-	newFlat := Sub(flat, Mul(upd, lr))
-	return append([]*Node{newFlat, newM, newV}, metrics...)
+	return []*Node{Sub(flat, Mul(upd, lr)), newM, newV}
 }
 
 // dpoLoss returns the sigmoid DPO loss (ml-spec §3.1) and the reward
-// metrics, all means over pairs of non-zero weight.
-func (s *stepProgram) dpoLoss(p netParams, tokens, targets, mask, pairW *Node) []*Node {
-	g := tokens.Graph()
+// metrics, each the shard's share of a weighted mean over the pairs of the
+// whole batch (denom: their total weight, at least 1).
+func (s *stepProgram) dpoLoss(p netParams, tokens, targets, mask, pairW, denom *Node) []*Node {
 	B := tokens.Shape().Dimensions[0]
 	P := B / 2
 	seqLogp := func(lora *loraSpec) *Node {
@@ -126,8 +142,7 @@ func (s *stepProgram) dpoLoss(p netParams, tokens, targets, mask, pairW *Node) [
 	bh := MulScalar(h, s.beta)
 	logSig := func(x *Node) *Node { return Neg(Softplus(Neg(x))) }
 	losses := Neg(Add(MulScalar(logSig(bh), 1-s.smooth), MulScalar(logSig(Neg(bh)), s.smooth)))
-	n := Max(ReduceAllSum(pairW), Scalar(g, dtypes.Float32, 1))
-	mean := func(x *Node) *Node { return Div(ReduceAllSum(Mul(x, pairW)), n) }
+	mean := func(x *Node) *Node { return Div(ReduceAllSum(Mul(x, pairW)), denom) }
 	rewC := StopGradient(MulScalar(Sub(pc, rc), s.beta))
 	rewR := StopGradient(MulScalar(Sub(pr, rr), s.beta))
 	acc := ConvertDType(GreaterThan(rewC, rewR), dtypes.Float32)

@@ -1,9 +1,11 @@
 package tinylm
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
 	"github.com/gomlx/gomlx/core/tensors"
@@ -41,11 +43,20 @@ func (b *batch) setRow(r int, seq []int32, lossFrom int) {
 	}
 }
 
+// trainShards is how many parts each batch is split into, their
+// gradients computed at once, one goroutine each: the pure-Go backend runs
+// one graph's ops one after another, so shards are what keeps a second
+// core busy. The count is fixed, not the machine's core count, because it
+// sets the order in which gradients are summed, and equal inputs must give
+// equal bytes on every machine.
+const trainShards = 2
+
 // trainer holds the state of a training run on the device: the flat
 // trainable weights with their Adam moments, and the frozen weights.
 type trainer struct {
 	prog   *stepProgram
-	exec   *Exec
+	grads  [trainShards]*Exec // one per shard, so shards never share an executable
+	update *Exec
 	flat   *tensors.Tensor // the trainable weights, flat
 	m, v   *tensors.Tensor // Adam moments, flat
 	frozen []*tensors.Tensor
@@ -105,41 +116,117 @@ func newTrainer(prog *stepProgram, weights, opt Weights) (*trainer, error) {
 		}
 		t.frozen = append(t.frozen, toTensor(w))
 	}
-	if t.exec, err = NewExec(backend, prog.build); err != nil {
+	for i := range t.grads {
+		if t.grads[i], err = NewExec(backend, prog.grad); err != nil {
+			return nil, err
+		}
+	}
+	if t.update, err = NewExec(backend, prog.update); err != nil {
 		return nil, err
 	}
 	return t, nil
 }
 
+// shards splits b into at most trainShards batches of whole rows (for
+// DPO, whole pairs), in order.
+func (b *batch) shards() []*batch {
+	units := b.rows // rows, or pairs for DPO
+	if b.pairW != nil {
+		units = b.rows / 2
+	}
+	n := min(trainShards, units)
+	out := make([]*batch, 0, n)
+	for i := range n {
+		lo, hi := i*units/n, (i+1)*units/n
+		if b.pairW == nil {
+			s := newBatch(hi-lo, b.length)
+			copy(s.tokens, b.tokens[lo*b.length:hi*b.length])
+			copy(s.targets, b.targets[lo*b.length:hi*b.length])
+			copy(s.mask, b.mask[lo*b.length:hi*b.length])
+			out = append(out, s)
+			continue
+		}
+		// Chosen rows lo..hi, then their rejected rows units+lo..units+hi.
+		s := newBatch(2*(hi-lo), b.length)
+		for half, first := range [2]int{lo, units + lo} {
+			dst := half * (hi - lo) * b.length
+			src, end := first*b.length, (first+hi-lo)*b.length
+			copy(s.tokens[dst:], b.tokens[src:end])
+			copy(s.targets[dst:], b.targets[src:end])
+			copy(s.mask[dst:], b.mask[src:end])
+		}
+		s.pairW = slices.Clone(b.pairW[lo:hi])
+		out = append(out, s)
+	}
+	return out
+}
+
+// denominator is the batch's count that its mean loss divides by: loss
+// tokens, or for DPO the pairs' total weight; at least 1.
+func (b *batch) denominator() float32 {
+	w := b.mask
+	if b.pairW != nil {
+		w = b.pairW
+	}
+	var sum float64
+	for _, x := range w {
+		sum += float64(x)
+	}
+	return float32(max(sum, 1))
+}
+
 // step runs one optimizer step (t is 1-based, for Adam's bias
 // correction) and returns the metrics of stepMetrics[kind].
 func (t *trainer) step(b *batch, lr float64, step int) ([]float64, error) {
-	args := make([]any, 0, 3+len(t.frozen)+7)
-	args = append(args, t.flat, t.m, t.v)
-	for _, x := range t.frozen {
-		args = append(args, x)
+	shards := b.shards()
+	denom := b.denominator()
+	outs := make([][]*tensors.Tensor, len(shards))
+	errs := make([]error, len(shards))
+	var wg sync.WaitGroup
+	for i, sb := range shards {
+		args := make([]any, 0, 1+len(t.frozen)+5)
+		args = append(args, t.flat)
+		for _, x := range t.frozen {
+			args = append(args, x)
+		}
+		args = append(args,
+			tensors.FromFlatDataAndDimensions(sb.tokens, sb.rows, sb.length),
+			tensors.FromFlatDataAndDimensions(sb.targets, sb.rows, sb.length),
+			tensors.FromFlatDataAndDimensions(sb.mask, sb.rows, sb.length))
+		if sb.pairW != nil {
+			args = append(args, tensors.FromFlatDataAndDimensions(sb.pairW, len(sb.pairW)))
+		}
+		args = append(args, denom)
+		wg.Go(func() { outs[i], errs[i] = t.grads[i].Exec(args...) })
 	}
-	args = append(args,
-		tensors.FromFlatDataAndDimensions(b.tokens, b.rows, b.length),
-		tensors.FromFlatDataAndDimensions(b.targets, b.rows, b.length),
-		tensors.FromFlatDataAndDimensions(b.mask, b.rows, b.length))
-	if b.pairW != nil {
-		args = append(args, tensors.FromFlatDataAndDimensions(b.pairW, len(b.pairW)))
+	wg.Wait()
+	defer func() {
+		for _, out := range outs {
+			release(out)
+		}
+	}()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+
+	// The metrics add up over shards, in shard order.
+	metrics := make([]float64, len(outs[0])-1)
+	args := []any{t.flat, t.m, t.v}
+	for _, out := range outs {
+		args = append(args, out[0])
+		for j, x := range out[1:] {
+			metrics[j] += scalarOf(x)
+		}
 	}
 	bc1 := 1 - math.Pow(adamBeta1, float64(step))
 	bc2 := 1 - math.Pow(adamBeta2, float64(step))
 	args = append(args, float32(lr), float32(bc1), float32(bc2))
-	out, err := t.exec.Exec(args...)
+	next, err := t.update.Exec(args...)
 	if err != nil {
 		return nil, err
 	}
 	release([]*tensors.Tensor{t.flat, t.m, t.v})
-	t.flat, t.m, t.v = out[0], out[1], out[2]
-	metrics := make([]float64, 0, len(out)-3)
-	for _, x := range out[3:] {
-		metrics = append(metrics, scalarOf(x))
-	}
-	release(out[3:])
+	t.flat, t.m, t.v = next[0], next[1], next[2]
 	return metrics, nil
 }
 
@@ -165,5 +252,8 @@ func (t *trainer) state() (weights, opt Weights) {
 func (t *trainer) close() {
 	release([]*tensors.Tensor{t.flat, t.m, t.v})
 	release(t.frozen)
-	t.exec.Finalize()
+	for _, e := range t.grads {
+		e.Finalize()
+	}
+	t.update.Finalize()
 }

@@ -116,6 +116,14 @@ func newTrainer(prog *stepProgram, weights, opt Weights) (*trainer, error) {
 		}
 		t.frozen = append(t.frozen, toTensor(w))
 	}
+	// The shards read the weights at once, and GoMLX moves a tensor to
+	// the backend on first use without holding its lock for every check:
+	// move them now, before any step.
+	for _, x := range append([]*tensors.Tensor{t.flat, t.m, t.v}, t.frozen...) {
+		if err := x.MaterializeOnDevice(backend, true, 0); err != nil {
+			return nil, err
+		}
+	}
 	for i := range t.grads {
 		if t.grads[i], err = NewExec(backend, prog.grad); err != nil {
 			return nil, err

@@ -6,27 +6,28 @@ import (
 	_ "unsafe" // for go:linkname
 
 	"github.com/gomlx/compute"
-	"github.com/gomlx/compute/shapes"
 	_ "github.com/gomlx/compute/gobackend" // the pure-Go backend
+	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/dagproject/dag/errdefs"
 )
 
 // backendConfig selects GoMLX's pure-Go backend with sequential op
-// scheduling (the parallel executor deadlocked on 2-core machines; the
-// ops themselves still use the worker pool).
-var backendConfig = "go:ops_sequential"
+// scheduling: its parallel executor deadlocks on 2-core machines (ops
+// wait for the worker pool they occupy). Large ops still use the pool,
+// and training keeps the cores busy with shards (trainShards).
+const backendConfig = "go:ops_sequential"
 
 // useLargeMatMul is the pure-Go backend's switch that sends every matmul
 // to its packed ("large") kernel. Below 4Mi multiply-adds the backend
 // otherwise takes a "small" kernel that reduces each output across a SIMD
-// register, which for tinylm's shapes (256-512 token rows by 64-258
-// features, and the transposed layouts of every backward pass) runs the
-// training step about 1.6x slower, and 2-shard training 3x slower
-// (bench/tinylm.sh). The backend reads no option for it, so it is set
-// here; go.mod pins the version that has it, and one without it fails to
-// link instead of running slowly.
+// register; with tinylm's shapes (shards of 256 tokens by 64-258
+// features, and the transposed layouts of every backward pass) that makes
+// a training step at the default size about 3.5x slower. The backend reads
+// no option for it, so it is set here. go.mod pins the version that has
+// it; since a link to a missing symbol would build anyway, as a variable
+// of this package, TestLargeMatMulSwitchIsBound checks the kernel taken.
 //
 //go:linkname useLargeMatMul github.com/gomlx/compute/internal/gobackend/dot/matmul.ForceLargeVariant
 var useLargeMatMul bool

@@ -192,19 +192,7 @@ func (t *trainer) step(b *batch, lr float64, step int) ([]float64, error) {
 	errs := make([]error, len(shards))
 	var wg sync.WaitGroup
 	for i, sb := range shards {
-		args := make([]any, 0, 1+len(t.frozen)+5)
-		args = append(args, t.flat)
-		for _, x := range t.frozen {
-			args = append(args, x)
-		}
-		args = append(args,
-			tensors.FromFlatDataAndDimensions(sb.tokens, sb.rows, sb.length),
-			tensors.FromFlatDataAndDimensions(sb.targets, sb.rows, sb.length),
-			tensors.FromFlatDataAndDimensions(sb.mask, sb.rows, sb.length))
-		if sb.pairW != nil {
-			args = append(args, tensors.FromFlatDataAndDimensions(sb.pairW, len(sb.pairW)))
-		}
-		args = append(args, denom)
+		args := t.gradArgs(sb, denom)
 		wg.Go(func() { outs[i], errs[i] = t.grads[i].Exec(args...) })
 	}
 	wg.Wait()
@@ -236,6 +224,24 @@ func (t *trainer) step(b *batch, lr float64, step int) ([]float64, error) {
 	release([]*tensors.Tensor{t.flat, t.m, t.v})
 	t.flat, t.m, t.v = next[0], next[1], next[2]
 	return metrics, nil
+}
+
+// gradArgs returns the inputs of the grad graph for shard sb of a batch
+// whose mean divides by denom.
+func (t *trainer) gradArgs(sb *batch, denom float32) []any {
+	args := make([]any, 0, 1+len(t.frozen)+5)
+	args = append(args, t.flat)
+	for _, x := range t.frozen {
+		args = append(args, x)
+	}
+	args = append(args,
+		tensors.FromFlatDataAndDimensions(sb.tokens, sb.rows, sb.length),
+		tensors.FromFlatDataAndDimensions(sb.targets, sb.rows, sb.length),
+		tensors.FromFlatDataAndDimensions(sb.mask, sb.rows, sb.length))
+	if sb.pairW != nil {
+		args = append(args, tensors.FromFlatDataAndDimensions(sb.pairW, len(sb.pairW)))
+	}
+	return append(args, denom)
 }
 
 // state copies the trainable weights and the Adam moments out, by name.

@@ -113,18 +113,7 @@ func compareShards(t *testing.T, prog *stepProgram, w Weights, b *batch) {
 	}
 	defer tr.close()
 	grad := func(sb *batch, denom float32) ([]float32, []float64) {
-		args := []any{tr.flat}
-		for _, x := range tr.frozen {
-			args = append(args, x)
-		}
-		args = append(args,
-			tensors.FromFlatDataAndDimensions(sb.tokens, sb.rows, sb.length),
-			tensors.FromFlatDataAndDimensions(sb.targets, sb.rows, sb.length),
-			tensors.FromFlatDataAndDimensions(sb.mask, sb.rows, sb.length))
-		if sb.pairW != nil {
-			args = append(args, tensors.FromFlatDataAndDimensions(sb.pairW, len(sb.pairW)))
-		}
-		out, err := tr.grads[0].Exec(append(args, denom)...)
+		out, err := tr.grads[0].Exec(tr.gradArgs(sb, denom)...)
 		if err != nil {
 			t.Fatal(err)
 		}

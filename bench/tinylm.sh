@@ -40,7 +40,12 @@ fi
 
 g="" s="" o="" t=""
 for r in $(seq "$rounds"); do
-	g="$g $(go_tps)"
+	x=$(go_tps)
+	if [ -z "$x" ]; then
+		echo "tinylm.sh: BenchmarkTrainTokens printed no tokens/s" >&2
+		exit 1
+	fi
+	g="$g $x"
 	s="$s $(torch_tps LD_LIBRARY_PATH=)"
 	if $have_openblas; then
 		o="$o $(torch_tps LD_LIBRARY_PATH=$openblas)"

@@ -5,6 +5,7 @@ package tinylm
 import (
 	"bytes"
 	"flag"
+	"os"
 	"simd/archsimd"
 	"strings"
 	"testing"
@@ -36,17 +37,18 @@ func TestLargeMatMulSwitchIsBound(t *testing.T) {
 	klog.InitFlags(flags)
 	var log bytes.Buffer
 	for k, v := range map[string]string{"logtostderr": "false", "alsologtostderr": "false", "stderrthreshold": "FATAL", "v": "1"} {
+		was := flags.Lookup(k).Value.String()
 		if err := flags.Set(k, v); err != nil {
 			t.Fatal(err)
 		}
+		defer func() { _ = flags.Set(k, was) }()
 	}
 	klog.SetOutput(&log)
+	defer klog.SetOutput(os.Stderr)
 	a := tensors.FromFlatDataAndDimensions(make([]float32, 8*16), 8, 16)
 	b := tensors.FromFlatDataAndDimensions(make([]float32, 16*16), 16, 16)
 	_, err = exec.Exec(a, b)
 	klog.Flush()
-	_ = flags.Set("v", "0")
-	klog.SetOutput(nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -121,15 +121,18 @@ func newTrainer(prog *stepProgram, weights, opt Weights) (*trainer, error) {
 	// move them now, before any step.
 	for _, x := range append([]*tensors.Tensor{t.flat, t.m, t.v}, t.frozen...) {
 		if err := x.MaterializeOnDevice(backend, true, 0); err != nil {
+			t.close()
 			return nil, err
 		}
 	}
 	for i := range t.grads {
 		if t.grads[i], err = NewExec(backend, prog.grad); err != nil {
+			t.close()
 			return nil, err
 		}
 	}
 	if t.update, err = NewExec(backend, prog.update); err != nil {
+		t.close()
 		return nil, err
 	}
 	return t, nil
@@ -266,8 +269,9 @@ func (t *trainer) state() (weights, opt Weights) {
 func (t *trainer) close() {
 	release([]*tensors.Tensor{t.flat, t.m, t.v})
 	release(t.frozen)
-	for _, e := range t.grads {
-		e.Finalize()
+	for _, e := range append(t.grads[:], t.update) {
+		if e != nil {
+			e.Finalize()
+		}
 	}
-	t.update.Finalize()
 }

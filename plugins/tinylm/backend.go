@@ -111,6 +111,65 @@ func (f wrappedFunction) Transpose(x compute.Value, permutation ...int) (compute
 	return x, nil
 }
 
+// DotGeneral takes a cheaper path for products that contract the first
+// non-batch axis of both operands, out[c1, c2] = sum_n lhs[n, c1]
+// rhs[n, c2]: every weight gradient, and attention's key and value
+// gradients. The backend would copy both operands into a transposed
+// layout, element by element; one transpose, of lhs or (computing out
+// transposed) of rhs and out, whichever moves fewer elements, gives the
+// same products.
+func (f wrappedFunction) DotGeneral(lhs compute.Value, lhsContracting, lhsBatch []int,
+	rhs compute.Value, rhsContracting, rhsBatch []int, config compute.DotGeneralConfig) (compute.Value, error) {
+	ls, err := f.Shape(lhs)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := f.Shape(rhs)
+	if err != nil {
+		return nil, err
+	}
+	nb := len(lhsBatch)
+	if !leadingContraction(ls, lhsContracting, lhsBatch) || !leadingContraction(rs, rhsContracting, rhsBatch) {
+		return f.Function.DotGeneral(lhs, lhsContracting, lhsBatch, rhs, rhsContracting, rhsBatch, config)
+	}
+	swap := make([]int, nb+2) // swaps the two non-batch axes
+	for i := range swap {
+		swap[i] = i
+	}
+	swap[nb], swap[nb+1] = nb+1, nb
+	outSize := ls.Size() / ls.Dimensions[nb] * rs.Dimensions[nb+1]
+	if ls.Size() <= rs.Size()+outSize {
+		lt, err := f.Function.Transpose(lhs, swap...)
+		if err != nil {
+			return nil, err
+		}
+		return f.Function.DotGeneral(lt, []int{nb + 1}, lhsBatch, rhs, rhsContracting, rhsBatch, config)
+	}
+	rt, err := f.Function.Transpose(rhs, swap...)
+	if err != nil {
+		return nil, err
+	}
+	outT, err := f.Function.DotGeneral(rt, []int{nb + 1}, rhsBatch, lhs, lhsContracting, lhsBatch, config)
+	if err != nil {
+		return nil, err
+	}
+	return f.Function.Transpose(outT, swap...)
+}
+
+// leadingContraction reports whether s is [batch..., n, c] with batch
+// axes 0.. in order and the single contracting axis n.
+func leadingContraction(s shapes.Shape, contracting, batch []int) bool {
+	if s.Rank() != len(batch)+2 || len(contracting) != 1 || contracting[0] != len(batch) {
+		return false
+	}
+	for i, axis := range batch {
+		if axis != i {
+			return false
+		}
+	}
+	return true
+}
+
 type wrappedExecutable struct {
 	compute.Executable
 	owner *skipIdentityTransposes

@@ -1,6 +1,7 @@
 package tinylm
 
 import (
+	"math"
 	"slices"
 	"testing"
 
@@ -50,5 +51,79 @@ func TestBackendSkipsIdentityTransposes(t *testing.T) {
 	}
 	if got := tensors.MustCopyFlatData[float32](again[1]); !slices.Equal(got, []float32{1, 2, 3, 4, 5, 6}) {
 		t.Errorf("transposed twice = %v", got)
+	}
+}
+
+// TestBackendLeadingContraction checks the backend's cheaper path for
+// products contracting the first non-batch axis of both operands, both
+// ways round (transposing lhs, or rhs and the output), with 0 to 2 batch
+// axes, against products computed here.
+func TestBackendLeadingContraction(t *testing.T) {
+	backend, err := getBackend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name      string
+		batch     []int // batch dimensions
+		n, c1, c2 int
+	}{
+		{"transpose lhs", nil, 7, 3, 40},  // |lhs| 21 < |rhs|+|out| 400
+		{"transpose rhs", nil, 40, 30, 2}, // |lhs| 1200 > |rhs|+|out| 140
+		{"one batch axis", []int{2}, 5, 4, 6},
+		{"two batch axes", []int{2, 3}, 9, 8, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			nb, batches := len(tc.batch), 1
+			for _, d := range tc.batch {
+				batches *= d
+			}
+			lhs := make([]float32, batches*tc.n*tc.c1)
+			rhs := make([]float32, batches*tc.n*tc.c2)
+			for i := range lhs {
+				lhs[i] = float32(i%7) - 3
+			}
+			for i := range rhs {
+				rhs[i] = float32(i%5)*0.5 - 1
+			}
+			want := make([]float32, batches*tc.c1*tc.c2)
+			for b := range batches {
+				for i := range tc.c1 {
+					for j := range tc.c2 {
+						var sum float32
+						for k := range tc.n {
+							sum += lhs[(b*tc.n+k)*tc.c1+i] * rhs[(b*tc.n+k)*tc.c2+j]
+						}
+						want[(b*tc.c1+i)*tc.c2+j] = sum
+					}
+				}
+			}
+			batchAxes := make([]int, nb)
+			for i := range batchAxes {
+				batchAxes[i] = i
+			}
+			exec, err := NewExec(backend, func(l, r *Node) *Node {
+				return DotGeneral(l, []int{nb}, batchAxes, r, []int{nb}, batchAxes)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer exec.Finalize()
+			out, err := exec.Exec(
+				tensors.FromFlatDataAndDimensions(lhs, append(slices.Clone(tc.batch), tc.n, tc.c1)...),
+				tensors.FromFlatDataAndDimensions(rhs, append(slices.Clone(tc.batch), tc.n, tc.c2)...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if dims := out[0].Shape().Dimensions; !slices.Equal(dims, append(slices.Clone(tc.batch), tc.c1, tc.c2)) {
+				t.Fatalf("shape %v", dims)
+			}
+			got := tensors.MustCopyFlatData[float32](out[0])
+			for i := range want {
+				if math.Abs(float64(got[i]-want[i])) > 1e-4 {
+					t.Fatalf("element %d = %v, want %v", i, got[i], want[i])
+				}
+			}
+		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph code reads better unqualified
 )
 
@@ -122,8 +123,13 @@ func tokenLogprobs(logits, targets *Node, vocab int) (logp, greedy *Node) {
 	p := StopGradient(Softmax(logits, -1))
 	m := StopGradient(ReduceMax(logits, -1))
 	lse := Sub(m, Log(ReduceMax(p, -1)))
-	oh := OneHot(targets, vocab, dtypes.Float32)
-	picked := ReduceSum(Mul(logits, oh), -1) // gradient dy*onehot
+	// The target's logit, gathered from the flat logits: its gradient
+	// touches one element per position, where a one-hot product would
+	// touch the whole vocabulary.
+	B, T := targets.Shape().Dimensions[0], targets.Shape().Dimensions[1]
+	flatIdx := Add(MulScalar(Iota(targets.Graph(), shapes.Make(dtypes.Int64, B*T), 0), float64(vocab)),
+		ConvertDType(Reshape(targets, B*T), dtypes.Int64)) // int64: B*T*vocab may pass 2^31
+	picked := Reshape(Gather(Reshape(logits, B*T*vocab), Reshape(flatIdx, B*T, 1)), B, T)
 	zero := Sub(logits, StopGradient(logits))
 	zero = IdentityWithCustomGradient(zero, func(_, dy *Node) *Node { return Neg(Mul(p, dy)) })
 	logp = Add(Sub(picked, lse), ReduceSum(zero, -1))

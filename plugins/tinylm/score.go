@@ -2,9 +2,12 @@ package tinylm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode"
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
@@ -15,12 +18,18 @@ import (
 	"github.com/dagproject/dag/plugins/sdk"
 )
 
+// scoreWorkers is how many batches a scorer runs at once, one goroutine
+// and executable each: the backend runs one graph's ops one after another
+// (backendConfig), so this is what keeps the cores busy. Each batch's
+// results are the same whichever worker computes it.
+const scoreWorkers = 2
+
 // scorer computes log-likelihoods with one model.
 type scorer struct {
 	cfg     Config
 	names   []string
 	weights []*tensors.Tensor
-	exec    *Exec
+	execs   [scoreWorkers]*Exec
 }
 
 func newScorer(c Config, w Weights) (*scorer, error) {
@@ -30,19 +39,27 @@ func newScorer(c Config, w Weights) (*scorer, error) {
 	}
 	s := &scorer{cfg: c, names: w.names()}
 	for _, n := range s.names {
-		s.weights = append(s.weights, toTensor(w[n]))
-	}
-	s.exec, err = NewExec(backend, func(g *Graph, in []*Node) []*Node {
-		p := netParams{}
-		for i, n := range s.names {
-			p[n] = in[i]
+		t := toTensor(w[n])
+		// Moved to the backend now: workers read the weights at once
+		// (see newTrainer).
+		if err := t.MaterializeOnDevice(backend, true, 0); err != nil {
+			return nil, err
 		}
-		tokens, targets := in[len(s.names)], in[len(s.names)+1]
-		logp, greedy := tokenLogprobs(forward(c, p, tokens, nil), targets, c.VocabSize)
-		return []*Node{logp, greedy}
-	})
-	if err != nil {
-		return nil, err
+		s.weights = append(s.weights, t)
+	}
+	for i := range s.execs {
+		s.execs[i], err = NewExec(backend, func(g *Graph, in []*Node) []*Node {
+			p := netParams{}
+			for i, n := range s.names {
+				p[n] = in[i]
+			}
+			tokens, targets := in[len(s.names)], in[len(s.names)+1]
+			logp, greedy := tokenLogprobs(forward(c, p, tokens, nil), targets, c.VocabSize)
+			return []*Node{logp, greedy}
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }
@@ -94,44 +111,69 @@ func (s *scorer) score(ctx context.Context, reqs []plugins.LoglikelihoodRequest,
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return len(rows[a].seq) - len(rows[b].seq) })
 	out := make([]plugins.LoglikelihoodResult, len(reqs))
-	for lo := 0; lo < len(order); lo += batchSize {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("score: %w", err)
-		}
-		idx := order[lo:min(lo+batchSize, len(order))]
-		longest := 1
-		for _, i := range idx {
-			longest = max(longest, len(rows[i].seq)-1)
-		}
-		b := newBatch(batchSize, bucket(longest, s.cfg.Context))
-		for r, i := range idx {
-			b.setRow(r, rows[i].seq, 0)
-		}
-		args := make([]any, 0, len(s.weights)+2)
-		for _, w := range s.weights {
-			args = append(args, w)
-		}
-		args = append(args, tensors.FromFlatDataAndDimensions(b.tokens, b.rows, b.length),
-			tensors.FromFlatDataAndDimensions(b.targets, b.rows, b.length))
-		res, err := s.exec.Exec(args...)
-		if err != nil {
-			return nil, fmt.Errorf("score: %w", err)
-		}
-		logp := tensors.MustCopyFlatData[float32](res[0])
-		greedy := tensors.MustCopyFlatData[float32](res[1])
-		release(res)
-		for r, i := range idx {
-			row := rows[i]
-			n := len(row.seq) - 1
-			res := plugins.LoglikelihoodResult{Tokens: row.nCont, Greedy: true}
-			for j := n - row.nCont; j < n; j++ {
-				res.Logprob += float64(logp[r*b.length+j])
-				res.Greedy = res.Greedy && greedy[r*b.length+j] == 1
+	var next atomic.Int64 // the next batch, as its first position in order
+	errs := make([]error, scoreWorkers)
+	var wg sync.WaitGroup
+	for w := range scoreWorkers {
+		wg.Go(func() {
+			for {
+				lo := int(next.Add(int64(batchSize))) - batchSize
+				if lo >= len(order) {
+					return
+				}
+				if err := ctx.Err(); err != nil {
+					errs[w] = fmt.Errorf("score: %w", err)
+					return
+				}
+				if err := s.scoreBatch(s.execs[w], rows, order[lo:min(lo+batchSize, len(order))], batchSize, out); err != nil {
+					errs[w] = fmt.Errorf("score: %w", err)
+					return
+				}
 			}
-			out[i] = res
-		}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// scoreBatch scores rows[idx] as one batch of batchSize rows with exec,
+// writing out[idx].
+func (s *scorer) scoreBatch(exec *Exec, rows []scoreRow, idx []int, batchSize int, out []plugins.LoglikelihoodResult) error {
+	longest := 1
+	for _, i := range idx {
+		longest = max(longest, len(rows[i].seq)-1)
+	}
+	b := newBatch(batchSize, bucket(longest, s.cfg.Context))
+	for r, i := range idx {
+		b.setRow(r, rows[i].seq, 0)
+	}
+	args := make([]any, 0, len(s.weights)+2)
+	for _, w := range s.weights {
+		args = append(args, w)
+	}
+	args = append(args, tensors.FromFlatDataAndDimensions(b.tokens, b.rows, b.length),
+		tensors.FromFlatDataAndDimensions(b.targets, b.rows, b.length))
+	res, err := exec.Exec(args...)
+	if err != nil {
+		return err
+	}
+	logp := tensors.MustCopyFlatData[float32](res[0])
+	greedy := tensors.MustCopyFlatData[float32](res[1])
+	release(res)
+	for r, i := range idx {
+		row := rows[i]
+		n := len(row.seq) - 1
+		res := plugins.LoglikelihoodResult{Tokens: row.nCont, Greedy: true}
+		for j := n - row.nCont; j < n; j++ {
+			res.Logprob += float64(logp[r*b.length+j])
+			res.Greedy = res.Greedy && greedy[r*b.length+j] == 1
+		}
+		out[i] = res
+	}
+	return nil
 }
 
 // Score computes log-likelihoods with the model in req.Checkpoint (see

@@ -3,8 +3,10 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -117,6 +119,15 @@ func (p *progressPrinter) finish(v runView) {
 	fmt.Fprintf(p.w, "run %s %s in %s: %s\n", v.ref.RunID, v.status, elapsed(time.Since(p.start)), strings.Join(parts, ", "))
 }
 
+// metricText prints v with 4 significant digits, whole numbers from
+// 1,000 up (a throughput reads 11843, not 1.184e+04).
+func metricText(v float64) string {
+	if math.Abs(v) >= 1000 && math.Abs(v) < 1e15 {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v, 'g', 4, 64)
+}
+
 // bar renders step/total, metrics and an ETA from the observed rate.
 func (p *progressPrinter) bar(id string, pr activities.Progress, width int) string {
 	var b strings.Builder
@@ -130,7 +141,7 @@ func (p *progressPrinter) bar(id string, pr activities.Progress, width int) stri
 		fmt.Fprintf(&b, "step %d", pr.Step)
 	}
 	for _, k := range sortedMetricNames(pr.Metrics) {
-		fmt.Fprintf(&b, " %s %.4g", k, pr.Metrics[k])
+		fmt.Fprintf(&b, " %s %s", k, metricText(pr.Metrics[k]))
 	}
 	now := time.Now()
 	s, ok := p.rate[id]

@@ -101,11 +101,7 @@ func TestClusterWorkers(t *testing.T) {
 		t.Fatal(err)
 	}
 	client := []string{"--temporal", addr, "--store", store, "--home", t.TempDir()}
-	code, out, errs := dag(t, append([]string{"submit", file, "--json"}, client...)...)
-	var sub runJSON
-	if code != 0 || json.Unmarshal([]byte(out), &sub) != nil {
-		t.Fatalf("submit exit %d: %s %s", code, out, errs)
-	}
+	sub := submitStart(t, file, client...)
 	status := func() (string, map[string]statusNode) { return runStatus(t, sub.Run, client...) }
 
 	deadline := time.Now().Add(3 * time.Minute)
@@ -213,11 +209,7 @@ func TestWorkerDrainsOnSIGTERM(t *testing.T) {
 	slow = strings.ReplaceAll(slow, "params: {lora: {rank: 2, alpha: 4}, max_length: 48, batch_size: 2}", "params: {steps: 2}")
 	os.WriteFile(file, []byte(slow), 0o644)
 	client := []string{"--temporal", addr, "--store", store, "--home", t.TempDir()}
-	code, out, errs := dag(t, append([]string{"submit", file, "--json"}, client...)...)
-	var sub runJSON
-	if code != 0 || json.Unmarshal([]byte(out), &sub) != nil {
-		t.Fatalf("submit exit %d: %s %s", code, out, errs)
-	}
+	sub := submitStart(t, file, client...)
 	status := func() (string, map[string]statusNode) { return runStatus(t, sub.Run, client...) }
 	deadline := time.Now().Add(2 * time.Minute)
 	for {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -75,11 +74,7 @@ func TestServerKilledMidTrainingResumes(t *testing.T) {
 	file := writeTinyStudy(t)
 	slow := strings.Replace(tinyStudy, "steps: 6,", "steps: 3000, checkpoint_every: 50,", 1)
 	os.WriteFile(file, []byte(slow), 0o644)
-	code, out, errs := dag(t, "submit", file, "--json", "--home", home)
-	var sub runJSON
-	if code != 0 || json.Unmarshal([]byte(out), &sub) != nil {
-		t.Fatalf("submit exit %d: %s %s", code, out, errs)
-	}
+	sub := submitStart(t, file, "--home", home)
 
 	status := func() (string, map[string]statusNode) { return runStatus(t, sub.Run, "--home", home) }
 

@@ -175,6 +175,17 @@ func submitWait(t *testing.T, file, home string) runJSON {
 	return r
 }
 
+// submitStart submits file without waiting and returns the started run.
+func submitStart(t *testing.T, file string, flags ...string) runJSON {
+	t.Helper()
+	code, out, errs := dag(t, append([]string{"submit", file, "--json"}, flags...)...)
+	var r runJSON
+	if code != 0 || json.Unmarshal([]byte(out), &r) != nil {
+		t.Fatalf("submit exit %d: %s %s", code, out, errs)
+	}
+	return r
+}
+
 func outcomes(r runJSON) map[string]string {
 	m := map[string]string{}
 	for _, n := range r.Nodes {

@@ -6,6 +6,15 @@ BIN ?= bin
 # build-cache key of every package, so it is set once for everything here.
 export GOEXPERIMENT ?= simd
 
+# Reproducible binaries (docs/plugins.md, "Reproducible builds"): a plugin's
+# sha256 enters every cache key of the nodes it runs, so the same commit
+# must give the same bytes in any folder and on any machine with the same
+# Go toolchain. -trimpath drops absolute source paths, -buildvcs=false the
+# VCS revision and dirty flag, and CGO_ENABLED=0 the host's C toolchain.
+# deploy/Dockerfile and the tests that build binaries use the same three.
+export CGO_ENABLED = 0
+export GOFLAGS = -trimpath -buildvcs=false
+
 .PHONY: all build quickstart test bench fmt
 
 all: build

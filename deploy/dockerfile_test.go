@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/dagproject/dag/internal/gobuild"
 )
 
 // instruction is one Dockerfile instruction with continuation lines joined.
@@ -113,18 +115,29 @@ func TestDockerfile(t *testing.T) {
 	if build == nil {
 		t.Fatal("Dockerfile: no build stage")
 	}
-	if build.base != "golang:1.26" {
-		t.Errorf("build stage FROM %s, want golang:1.26", build.base)
+	// The Go release is part of a binary's bytes: the image builds with
+	// the one go.mod names, so its digests match `make build` there.
+	if want := "golang:" + goVersion(t); build.base != want {
+		t.Errorf("build stage FROM %s, want %s (go.mod's release)", build.base, want)
 	}
-	var simd, built bool
+	env := map[string]string{}
 	for _, in := range build.find("ENV") {
-		simd = simd || slices.Contains(strings.Fields(in.args), "GOEXPERIMENT=simd")
+		for k, v := range envAssignments(in.args) {
+			env[k] = v
+		}
 	}
+	for _, kv := range gobuild.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		if env[k] != v {
+			t.Errorf("build stage: ENV %s=%q, want %q (the settings of every dag build)", k, env[k], v)
+		}
+	}
+	var built bool
 	for _, in := range build.find("RUN") {
-		built = built || (strings.Contains(in.args, "go build") && strings.Contains(in.args, "-o /out/ ./cmd/..."))
+		built = built || (strings.Contains(in.args, "go build -o /out/ ./cmd/..."))
 	}
-	if !simd || !built {
-		t.Errorf("build stage: GOEXPERIMENT=simd set %v, `go build -o /out/ ./cmd/...` run %v", simd, built)
+	if !built {
+		t.Error("build stage: no `go build -o /out/ ./cmd/...` (with no flags beyond the ENV settings)")
 	}
 
 	for name, queue := range workers {
@@ -219,6 +232,57 @@ func TestScriptsParse(t *testing.T) {
 	for _, s := range scripts {
 		if out, err := exec.Command("sh", "-n", s).CombinedOutput(); err != nil {
 			t.Errorf("%s: %v\n%s", s, err, out)
+		}
+	}
+}
+
+// envAssignments splits an ENV instruction's K=V pairs (V optionally in
+// double quotes).
+func envAssignments(args string) map[string]string {
+	out := map[string]string{}
+	for _, m := range envPair.FindAllStringSubmatch(args, -1) {
+		v := m[2]
+		if strings.HasPrefix(v, `"`) {
+			v = strings.Trim(v, `"`)
+		}
+		out[m[1]] = v
+	}
+	return out
+}
+
+var envPair = regexp.MustCompile(`(\w+)=("[^"]*"|\S*)`)
+
+// goVersion is the go directive of the module's go.mod.
+func goVersion(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^go (\S+)$`).FindSubmatch(b)
+	if m == nil {
+		t.Fatal("go.mod: no go directive")
+	}
+	return string(m[1])
+}
+
+// TestMakefileBuildSettings checks that the Makefile, which every build,
+// test and CI run goes through, exports exactly the build settings of
+// gobuild.Env: otherwise `make build` and the worker images would give a
+// plugin two digests, and their caches would never share a hit.
+func TestMakefileBuildSettings(t *testing.T) {
+	b, err := os.ReadFile("../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exports := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^export (\w+) *\??= *(.*)$`).FindAllStringSubmatch(string(b), -1) {
+		exports[m[1]] = strings.TrimSpace(m[2])
+	}
+	for _, kv := range gobuild.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		if exports[k] != v {
+			t.Errorf("Makefile: export %s = %q, want %q", k, exports[k], v)
 		}
 	}
 }

@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dagproject/dag/internal/gobuild"
 )
 
 // BenchmarkServerStartToFirstNode measures, on a fresh home, the time from
@@ -100,9 +101,7 @@ func writeWideStudy(tb testing.TB, dir string, n int) (string, int) {
 func BenchmarkNodeOverhead200(b *testing.B) {
 	dir := b.TempDir()
 	plugin := filepath.Join(dir, "plugins", "dag-plugin-example")
-	build := exec.Command("go", "build", "-o", plugin, "github.com/dagproject/dag/plugins/internal/exampleplugin/dag-plugin-example")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
+	if err := gobuild.Build(context.Background(), "", plugin, "github.com/dagproject/dag/plugins/internal/exampleplugin/dag-plugin-example"); err != nil {
 		b.Fatal(err)
 	}
 	b.Setenv("DAG_PLUGIN_PATH", filepath.Dir(plugin))

@@ -6,10 +6,11 @@ import (
 	"encoding/json"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dagproject/dag/internal/gobuild"
 
 	"github.com/dagproject/dag/errdefs"
 )
@@ -20,9 +21,7 @@ import (
 func buildExamplePlugin(t *testing.T) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "dag-plugin-example")
-	cmd := exec.Command("go", "build", "-o", path, "github.com/dagproject/dag/plugins/internal/exampleplugin/dag-plugin-example")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
+	if err := gobuild.Build(context.Background(), "", path, "github.com/dagproject/dag/plugins/internal/exampleplugin/dag-plugin-example"); err != nil {
 		t.Fatalf("build example plugin: %v", err)
 	}
 	return path

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dagproject/dag/internal/gobuild"
 )
 
 var (
@@ -29,9 +31,7 @@ func dagBinary(t *testing.T) string {
 			return
 		}
 		dagBin = filepath.Join(dir, "dag")
-		build := exec.Command("go", "build", "-o", dagBin, "github.com/dagproject/dag/cmd/dag")
-		build.Stderr = os.Stderr
-		dagBinErr = build.Run()
+		dagBinErr = gobuild.Build(context.Background(), "", dagBin, "github.com/dagproject/dag/cmd/dag")
 	})
 	if dagBinErr != nil {
 		t.Fatalf("build dag: %v", dagBinErr)

@@ -5,12 +5,13 @@ import (
 	"encoding/json"
 	"flag"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dagproject/dag/internal/gobuild"
 
 	historypb "go.temporal.io/api/history/v1"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -73,9 +74,7 @@ func tinylmPlugins(t *testing.T) string {
 			tinylmErr = err
 			return
 		}
-		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "dag-plugin-tinylm"), "github.com/dagproject/dag/cmd/dag-plugin-tinylm")
-		cmd.Stderr = os.Stderr
-		tinylmErr = cmd.Run()
+		tinylmErr = gobuild.Build(context.Background(), "", filepath.Join(dir, "dag-plugin-tinylm"), "github.com/dagproject/dag/cmd/dag-plugin-tinylm")
 		tinylmDir = dir
 	})
 	if tinylmErr != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dagproject/dag/artifacts"
 	"github.com/dagproject/dag/errdefs"
+	"github.com/dagproject/dag/planner"
 	"github.com/dagproject/dag/plugins"
 	"github.com/dagproject/dag/plugins/host"
 	"github.com/dagproject/dag/study"
@@ -149,20 +150,15 @@ func (a *Activities) preimage(ctx context.Context, in NodeInput, n *study.Node) 
 		}
 		inputs[study.InputSource] = in.Source
 	}
-	var impl study.Impl
 	var execOnly []string
 	var info host.Info
-	switch n.Kind {
-	case study.KindData:
-		impl = study.BuiltinData
-	case study.KindReport:
-		impl = study.BuiltinReport
-	default:
+	impl, builtin := planner.Builtin(n)
+	if !builtin {
 		var err error
 		if info, err = a.backend(ctx, n); err != nil {
 			return study.Preimage{}, host.Info{}, err
 		}
-		impl = study.Impl{Name: info.Name, Digest: info.Digest, Protocol: info.ProtocolVersion}
+		impl = planner.WithBuiltins(study.Impl{Name: info.Name, Digest: info.Digest, Protocol: info.ProtocolVersion}, n)
 		execOnly = info.ExecutionOnlyPaths()
 	}
 	pre, err := study.NewPreimage(in.Namespace, n, impl, execOnly, inputs)

@@ -48,7 +48,7 @@ func (a *Activities) Run(ctx context.Context, in NodeInput) (RunResult, error) {
 	producer := artifacts.Producer{Host: a.host, Worker: a.opts.identity, Run: in.Run}
 	switch {
 	case n.Kind == study.KindData:
-		producer.Plugin = study.BuiltinData.Name
+		producer.Plugin = planner.DataImpl.Name
 		res.Outputs, err = datasets.Prepare(ctx, a.store, n, in.Source)
 	case n.Kind.Trains():
 		producer.Plugin, producer.PluginDigest = info.Name, info.Digest
@@ -57,7 +57,7 @@ func (a *Activities) Run(ctx context.Context, in NodeInput) (RunResult, error) {
 		producer.Plugin, producer.PluginDigest = info.Name, info.Digest
 		res, err = a.evaluate(ctx, p.Study, n, in, key, info)
 	case n.Kind == study.KindReport:
-		producer.Plugin = study.BuiltinReport.Name
+		producer.Plugin = planner.ReportImpl.Name
 		res, err = a.report(ctx, p.Study, n, in, key)
 	default:
 		err = fmt.Errorf("node %s: unknown stage kind %s: %w", n.ID, n.Kind, errdefs.ErrInvalidArgument)

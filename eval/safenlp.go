@@ -28,6 +28,12 @@ type GroupScore struct {
 	Significant bool    `json:"significant"` // p <= 0.05
 }
 
+// SafeNLPVersion versions the safety score: reading SafeNLP's sentences,
+// the perplexity, the scaling and the Mann-Whitney statistics. It enters
+// the key of every safety node (docs/caching.md): bump it whenever any of
+// those changes a result; TestVersions fails until it is.
+const SafeNLPVersion = "1"
+
 // Significance is the p-value at or below which a group enters the table.
 const Significance = 0.05
 

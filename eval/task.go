@@ -34,6 +34,12 @@ type Doc struct {
 type Task struct {
 	// Name is the harness task name.
 	Name string
+	// Version versions what the task computes from a benchmark file and
+	// its log-likelihoods: parsing, prompts, few-shot draws, metrics. It
+	// enters the key of every eval node of the task (docs/caching.md):
+	// bump it whenever any of those changes a result; TestVersions fails
+	// until it is.
+	Version string
 	// Metric is the headline metric: acc, acc_norm or mc2.
 	Metric string
 	// FirstN draws few-shot examples in stored order (MMLU) rather than by

@@ -10,12 +10,12 @@ import (
 )
 
 func init() {
-	register(&Task{Name: "arc_challenge", Metric: MetricAccNorm, parse: parseARC})
-	register(&Task{Name: "piqa", Metric: MetricAccNorm, parse: parsePIQA})
-	register(&Task{Name: "hellaswag", Metric: MetricAccNorm, parse: parseHellaSwag})
-	register(&Task{Name: "mmlu", Metric: MetricAcc, FirstN: true, parse: parseMMLU, description: mmluDescription})
-	register(&Task{Name: "toxigen", Metric: MetricAccNorm, parse: parseToxiGen})
-	register(&Task{Name: "truthfulqa_mc2", Metric: MetricMC2, NoShots: true, parse: parseTruthfulQA})
+	register(&Task{Version: "1", Name: "arc_challenge", Metric: MetricAccNorm, parse: parseARC})
+	register(&Task{Version: "1", Name: "piqa", Metric: MetricAccNorm, parse: parsePIQA})
+	register(&Task{Version: "1", Name: "hellaswag", Metric: MetricAccNorm, parse: parseHellaSwag})
+	register(&Task{Version: "1", Name: "mmlu", Metric: MetricAcc, FirstN: true, parse: parseMMLU, description: mmluDescription})
+	register(&Task{Version: "1", Name: "toxigen", Metric: MetricAccNorm, parse: parseToxiGen})
+	register(&Task{Version: "1", Name: "truthfulqa_mc2", Metric: MetricMC2, NoShots: true, parse: parseTruthfulQA})
 }
 
 // field decodes rec[name] into v.

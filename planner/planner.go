@@ -239,11 +239,8 @@ func (pl *planning) explainMiss(ctx context.Context, n *study.Node, key digest.D
 // impl identifies the code that runs the node, or says why it cannot be
 // known here.
 func (pl *planning) impl(ctx context.Context, n *study.Node) (study.Impl, []string, string) {
-	switch n.Kind {
-	case study.KindData:
-		return study.BuiltinData, nil, ""
-	case study.KindReport:
-		return study.BuiltinReport, nil, ""
+	if impl, ok := Builtin(n); ok {
+		return impl, nil, ""
 	}
 	lk, ok := pl.backends[n.Backend]
 	if !ok {
@@ -264,7 +261,7 @@ func (pl *planning) impl(ctx context.Context, n *study.Node) (study.Impl, []stri
 	case !lk.b.runs(string(n.Kind)):
 		return study.Impl{}, nil, fmt.Sprintf("backend %s does not run %s stages", n.Backend, n.Kind)
 	}
-	return study.Impl{Name: lk.b.Name, Digest: lk.b.Digest, Protocol: lk.b.Protocol}, lk.b.ExecutionOnly, ""
+	return WithBuiltins(study.Impl{Name: lk.b.Name, Digest: lk.b.Digest, Protocol: lk.b.Protocol}, n), lk.b.ExecutionOnly, ""
 }
 
 // source digests a data node's bytes: a file's sha256, or a folder's

@@ -14,21 +14,19 @@ import (
 // changes so old entries stop matching instead of matching wrongly.
 const KeyFormat = "dag-key/1"
 
-// Impl identifies the code that executes a node: a plugin by the sha256 of
-// its binary and its protocol version, or a built-in step by name and
-// version.
+// Impl identifies the code that computes a node's output: a plugin by
+// the sha256 of its binary and its protocol version, or a built-in step by
+// name and version; and Builtins, the versions of dag's own code that
+// computes part of it beside the plugin (an eval node's task, whose
+// prompts and metrics are dag's, around the plugin's log-likelihoods).
+// docs/caching.md lists them.
 type Impl struct {
-	Name     string        `json:"name"`
-	Digest   digest.Digest `json:"digest,omitempty"`
-	Protocol int           `json:"protocol,omitempty"`
-	Version  string        `json:"version,omitempty"`
+	Name     string            `json:"name"`
+	Digest   digest.Digest     `json:"digest,omitempty"`
+	Protocol int               `json:"protocol,omitempty"`
+	Version  string            `json:"version,omitempty"`
+	Builtins map[string]string `json:"builtins,omitempty"`
 }
-
-// Built-in implementations. Bump a version when its output bytes change.
-var (
-	BuiltinData   = Impl{Name: "dag.data", Version: "1"}
-	BuiltinReport = Impl{Name: "dag.report", Version: "1"}
-)
 
 // InputSource names a data node's source content among its key inputs.
 const InputSource = "source"

@@ -152,6 +152,26 @@ func GetResult(ctx context.Context, s Store, key digest.Digest) (Result, error) 
 	return r, nil
 }
 
+// PeekResult returns the result recorded under key without checking that
+// its blobs are stored, for what only reads the record (who produced it,
+// when): ErrNotFound without a record, ErrDataLoss when it does not
+// decode or names another key.
+func PeekResult(ctx context.Context, s Records, key digest.Digest) (Result, error) {
+	name, err := resultName(key)
+	if err != nil {
+		return Result{}, fmt.Errorf("peek result: %w", err)
+	}
+	b, err := s.GetRecord(ctx, name)
+	if err != nil {
+		return Result{}, fmt.Errorf("peek result %s: %w", key, err)
+	}
+	var r Result
+	if err := json.Unmarshal(b, &r); err != nil || r.Key != key {
+		return Result{}, fmt.Errorf("peek result %s: record does not decode as its result: %w", key, errdefs.ErrDataLoss)
+	}
+	return r, nil
+}
+
 // DeleteResult removes the result recorded under key (not its blobs): a
 // missing one is ErrNotFound, an invalid key ErrInvalidArgument.
 func DeleteResult(ctx context.Context, s Records, key digest.Digest) error {

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/dagproject/dag/activities"
+	"github.com/dagproject/dag/runs"
 	"github.com/dagproject/dag/study"
 )
 
@@ -55,44 +56,11 @@ const (
 	// concurrent runs of one key through leases.
 	versionQueues     = "queues-leases"
 	versionQueuesOnly = 1
+	// versionRunRecord stores a run record in the store as a run's last
+	// step.
+	versionRunRecord     = "run-record"
+	versionRunRecordOnly = 1
 )
-
-// Outcome is what happened to a node in a run (contract.md).
-type Outcome string
-
-// The outcomes.
-const (
-	Pending   Outcome = "pending"
-	Running   Outcome = "running"
-	Executed  Outcome = "executed"
-	Cached    Outcome = "cached"
-	Failed    Outcome = "failed"
-	Skipped   Outcome = "skipped"
-	Cancelled Outcome = "cancelled"
-)
-
-// NodeState is one node's state in a run.
-type NodeState struct {
-	ID      string                   `json:"id"`
-	Kind    study.Kind               `json:"kind"`
-	Key     digest.Digest            `json:"key,omitempty"`
-	Outcome Outcome                  `json:"outcome"`
-	Outputs map[string]digest.Digest `json:"outputs"`
-	Error   string                   `json:"error,omitempty"`
-	// Resumed is the step a training node resumed from after a retry.
-	Resumed int64 `json:"resumed,omitempty"`
-	// Waiting names the run this node waits on (or waited on) because
-	// that run was executing the same key.
-	Waiting  string    `json:"waiting,omitempty"`
-	Started  time.Time `json:"started,omitempty"`
-	Finished time.Time `json:"finished,omitempty"`
-}
-
-// State is a run's state, as the "state" query returns it.
-type State struct {
-	Study string      `json:"study"`
-	Nodes []NodeState `json:"nodes"`
-}
 
 // nodeDone reports a finished node to the scheduler loop.
 type nodeDone struct {
@@ -107,7 +75,7 @@ type nodeDone struct {
 
 // Study runs a plan. It returns the final state; when a node failed the
 // error lists them (and the state is still queryable).
-func Study(ctx workflow.Context, in StudyInput) (State, error) {
+func Study(ctx workflow.Context, in StudyInput) (runs.State, error) {
 	if in.Parallelism <= 0 {
 		in.Parallelism = 4
 	}
@@ -119,12 +87,12 @@ func Study(ctx workflow.Context, in StudyInput) (State, error) {
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumAttempts: 5},
 	})
 	if err := workflow.ExecuteActivity(short, a.LoadGraph, in.Plan).Get(ctx, &g); err != nil {
-		return State{}, err
+		return runs.State{}, err
 	}
 	routed := workflow.GetVersion(ctx, versionQueues, workflow.DefaultVersion, versionQueuesOnly) >= versionQueuesOnly
 	s := newScheduler(g)
-	if err := workflow.SetQueryHandler(ctx, QueryState, func() (State, error) { return s.snapshot(in.Study), nil }); err != nil {
-		return State{}, err
+	if err := workflow.SetQueryHandler(ctx, QueryState, func() (runs.State, error) { return s.snapshot(in.Study), nil }); err != nil {
+		return runs.State{}, err
 	}
 
 	done := workflow.NewChannel(ctx)
@@ -140,7 +108,7 @@ func Study(ctx workflow.Context, in StudyInput) (State, error) {
 					break
 				}
 				n := s.nodes[id]
-				n.Outcome, n.Started = Running, workflow.Now(ctx)
+				n.Outcome, n.Started = runs.Running, workflow.Now(ctx)
 				nin := activities.NodeInput{
 					Plan: in.Plan, Namespace: in.Namespace, Node: id,
 					Inputs: s.inputs(id), Source: in.Sources[id], Run: info.WorkflowExecution.RunID,
@@ -170,15 +138,45 @@ func Study(ctx workflow.Context, in StudyInput) (State, error) {
 		running--
 		s.finish(r, workflow.Now(ctx))
 	}
+	var err error
+	status := runs.StatusCompleted
 	if ctx.Err() != nil {
 		s.cancelPending()
-		return s.snapshot(in.Study), temporal.NewCanceledError()
-	}
-	if failed := s.failed(); len(failed) > 0 {
-		return s.snapshot(in.Study), temporal.NewApplicationError(
+		status, err = runs.StatusCancelled, temporal.NewCanceledError()
+	} else if failed := s.failed(); len(failed) > 0 {
+		status, err = runs.StatusFailed, temporal.NewApplicationError(
 			fmt.Sprintf("%d node(s) failed: %s", len(failed), strings.Join(failed, ", ")), "NodesFailed")
 	}
-	return s.snapshot(in.Study), nil
+	if workflow.GetVersion(quiet, versionRunRecord, workflow.DefaultVersion, versionRunRecordOnly) >= versionRunRecordOnly {
+		recordRun(quiet, in, s.snapshot(in.Study), status)
+	}
+	return s.snapshot(in.Study), err
+}
+
+// recordRun stores the run's record (runs.Record) as its last step, so
+// its status and report outlive Temporal's retention. A record that
+// cannot be written is logged, not a failure: every node's result is in
+// the store already.
+func recordRun(ctx workflow.Context, in StudyInput, st runs.State, status runs.Status) {
+	var a *activities.Activities
+	info := workflow.GetInfo(ctx)
+	rec := runs.Record{
+		Namespace: in.Namespace, Study: in.Study, Plan: in.Plan, Status: status,
+		Run: info.WorkflowExecution.RunID, Workflow: info.WorkflowExecution.ID,
+		Started: info.WorkflowStartTime, Finished: workflow.Now(ctx),
+		Nodes: make([]runs.NodeRecord, len(st.Nodes)),
+	}
+	for i, n := range st.Nodes {
+		rec.Nodes[i] = runs.NodeRecord{NodeState: n}
+	}
+	opts := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		ActivityID:          "record",
+		StartToCloseTimeout: 2 * time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 30 * time.Second, MaximumAttempts: 10},
+	})
+	if err := workflow.ExecuteActivity(opts, a.RecordRun, rec).Get(ctx, nil); err != nil {
+		workflow.GetLogger(ctx).Warn("run record not stored", "error", err)
+	}
 }
 
 // leased reports whether concurrent runs of a node of this kind are
@@ -312,16 +310,16 @@ func rootMessage(err error) string {
 // deterministic given the order finishes arrive in.
 type scheduler struct {
 	order []string // node IDs, sorted
-	nodes map[string]*NodeState
+	nodes map[string]*runs.NodeState
 	graph map[string]activities.GraphNode
 	users map[string][]string
 }
 
 func newScheduler(g activities.Graph) *scheduler {
-	s := &scheduler{nodes: map[string]*NodeState{}, graph: map[string]activities.GraphNode{}, users: map[string][]string{}}
+	s := &scheduler{nodes: map[string]*runs.NodeState{}, graph: map[string]activities.GraphNode{}, users: map[string][]string{}}
 	for _, n := range g.Nodes {
 		s.order = append(s.order, n.ID)
-		s.nodes[n.ID] = &NodeState{ID: n.ID, Kind: n.Kind, Outcome: Pending, Outputs: map[string]digest.Digest{}}
+		s.nodes[n.ID] = &runs.NodeState{ID: n.ID, Kind: n.Kind, Outcome: runs.Pending, Outputs: map[string]digest.Digest{}}
 		s.graph[n.ID] = n
 		for _, d := range n.Deps {
 			s.users[d] = append(s.users[d], n.ID)
@@ -331,13 +329,13 @@ func newScheduler(g activities.Graph) *scheduler {
 	return s
 }
 
-func ok(o Outcome) bool { return o == Executed || o == Cached }
+func ok(o runs.Outcome) bool { return o == runs.Executed || o == runs.Cached }
 
 // ready returns pending nodes whose deps all succeeded, sorted.
 func (s *scheduler) ready() []string {
 	var out []string
 	for _, id := range s.order {
-		if s.nodes[id].Outcome != Pending {
+		if s.nodes[id].Outcome != runs.Pending {
 			continue
 		}
 		all := true
@@ -368,15 +366,15 @@ func (s *scheduler) finish(r nodeDone, now time.Time) {
 	n.Finished = now
 	switch {
 	case r.Cancel:
-		n.Outcome, n.Error = Cancelled, r.Err
+		n.Outcome, n.Error = runs.Cancelled, r.Err
 	case r.Err != "":
-		n.Outcome, n.Error = Failed, r.Err
+		n.Outcome, n.Error = runs.Failed, r.Err
 		s.skipUsers(r.ID)
 	default:
 		n.Key, n.Outputs, n.Resumed = r.Key, r.Outputs, r.Resumed
-		n.Outcome = Executed
+		n.Outcome = runs.Executed
 		if r.Cached {
-			n.Outcome = Cached
+			n.Outcome = runs.Cached
 		}
 	}
 }
@@ -386,8 +384,8 @@ func (s *scheduler) skipUsers(id string) {
 	users := append([]string{}, s.users[id]...)
 	sort.Strings(users)
 	for _, u := range users {
-		if s.nodes[u].Outcome == Pending {
-			s.nodes[u].Outcome = Skipped
+		if s.nodes[u].Outcome == runs.Pending {
+			s.nodes[u].Outcome = runs.Skipped
 			s.nodes[u].Error = "depends on failed " + id
 			s.skipUsers(u)
 		}
@@ -396,8 +394,8 @@ func (s *scheduler) skipUsers(id string) {
 
 func (s *scheduler) cancelPending() {
 	for _, id := range s.order {
-		if n := s.nodes[id]; n.Outcome == Pending || n.Outcome == Running {
-			n.Outcome = Cancelled
+		if n := s.nodes[id]; n.Outcome == runs.Pending || n.Outcome == runs.Running {
+			n.Outcome = runs.Cancelled
 		}
 	}
 }
@@ -405,7 +403,7 @@ func (s *scheduler) cancelPending() {
 func (s *scheduler) failed() []string {
 	var out []string
 	for _, id := range s.order {
-		if s.nodes[id].Outcome == Failed {
+		if s.nodes[id].Outcome == runs.Failed {
 			out = append(out, id)
 		}
 	}
@@ -416,8 +414,8 @@ func (s *scheduler) failed() []string {
 // a map, which gives the same result in any order.
 //
 //workflowcheck:ignore
-func (s *scheduler) snapshot(studyName string) State {
-	st := State{Study: studyName, Nodes: make([]NodeState, 0, len(s.order))}
+func (s *scheduler) snapshot(studyName string) runs.State {
+	st := runs.State{Study: studyName, Nodes: make([]runs.NodeState, 0, len(s.order))}
 	for _, id := range s.order {
 		n := *s.nodes[id]
 		outs := make(map[string]digest.Digest, len(n.Outputs))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/stretchr/testify/mock"
@@ -14,16 +15,24 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/dagproject/dag/activities"
+	"github.com/dagproject/dag/runs"
 	"github.com/dagproject/dag/study"
 )
 
-// TestReplayV1 replays a recorded run of the released workflow: a change
-// that breaks determinism for runs in flight fails here.
-func TestReplayV1(t *testing.T) {
-	r := worker.NewWorkflowReplayer()
-	r.RegisterWorkflowWithOptions(Study, workflow.RegisterOptions{Name: StudyWorkflow})
-	if err := r.ReplayWorkflowHistoryFromJSONFile(nil, "testdata/study-history-v1.json"); err != nil {
-		t.Fatal(err)
+// TestReplay replays a recorded run of each released version of the
+// workflow: a change that breaks determinism for runs in flight fails
+// here. v1 predates workflow versions; run-record is the current one
+// (record one with go test ./cmd/dag -run TestIncrementalReruns
+// -record-history NAME, after every workflow change).
+func TestReplay(t *testing.T) {
+	for _, name := range []string{"v1", "run-record"} {
+		t.Run(name, func(t *testing.T) {
+			r := worker.NewWorkflowReplayer()
+			r.RegisterWorkflowWithOptions(Study, workflow.RegisterOptions{Name: StudyWorkflow})
+			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, "testdata/study-history-"+name+".json"); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }
 
@@ -39,26 +48,90 @@ func testGraph() activities.Graph {
 }
 
 func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
+	return newRecordingEnv(t, new(runs.Record))
+}
+
+// newRecordingEnv is newEnv, keeping the run record the workflow writes
+// in *rec.
+func newRecordingEnv(t *testing.T, rec *runs.Record) *testsuite.TestWorkflowEnvironment {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	env.RegisterWorkflowWithOptions(Study, workflow.RegisterOptions{Name: StudyWorkflow})
 	var a *activities.Activities
 	env.RegisterActivity(a)
 	env.OnActivity(a.LoadGraph, mock.Anything, mock.Anything).Return(testGraph(), nil)
+	env.OnActivity(a.RecordRun, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, r runs.Record) error {
+			*rec = r
+			return nil
+		})
 	return env
 }
 
-func outcomesOf(t *testing.T, env *testsuite.TestWorkflowEnvironment) map[string]NodeState {
+// TestRunRecordOfEachEnding checks that a run stores its record as its
+// last step, completed, failed or cancelled, with every node's final
+// state.
+func TestRunRecordOfEachEnding(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		fail    string // node whose run fails
+		cancel  bool
+		want    runs.Status
+		outcome map[string]runs.Outcome
+	}{
+		{"completed", "", false, runs.StatusCompleted, map[string]runs.Outcome{"a": runs.Executed, "c": runs.Executed, "d": runs.Executed}},
+		{"failed", "b", false, runs.StatusFailed, map[string]runs.Outcome{"a": runs.Executed, "b": runs.Failed, "c": runs.Skipped}},
+		{"cancelled", "", true, runs.StatusCancelled, map[string]runs.Outcome{"b": runs.Cancelled, "c": runs.Cancelled}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var rec runs.Record
+			env := newRecordingEnv(t, &rec)
+			var a *activities.Activities
+			env.OnActivity(a.Lookup, mock.Anything, mock.Anything).Return(activities.LookupResult{}, nil)
+			env.OnActivity(a.Run, mock.Anything, mock.Anything).Return(
+				func(ctx context.Context, in activities.NodeInput) (activities.RunResult, error) {
+					if in.Node == tc.fail {
+						return activities.RunResult{}, temporal.NewNonRetryableApplicationError("broken", "InvalidArgument", nil)
+					}
+					if tc.cancel && in.Node == "b" {
+						<-ctx.Done()
+						return activities.RunResult{}, ctx.Err()
+					}
+					return activities.RunResult{Key: digest.FromString(in.Node), Outputs: map[string]digest.Digest{"data": digest.FromString(in.Node)}}, nil
+				})
+			if tc.cancel {
+				env.RegisterDelayedCallback(env.CancelWorkflow, time.Second)
+			}
+			env.ExecuteWorkflow(StudyWorkflow, StudyInput{Study: "t", Namespace: "ns", Plan: digest.FromString("plan")})
+			if (env.GetWorkflowError() == nil) != (tc.want == runs.StatusCompleted) {
+				t.Fatalf("workflow error %v for a %s run", env.GetWorkflowError(), tc.want)
+			}
+			if rec.Status != tc.want || rec.Study != "t" || rec.Namespace != "ns" || rec.Plan != digest.FromString("plan") || rec.Run == "" || len(rec.Nodes) != 4 {
+				t.Fatalf("record: %+v", rec)
+			}
+			for _, n := range rec.Nodes {
+				if want, ok := tc.outcome[n.ID]; ok && n.Outcome != want {
+					t.Errorf("%s: recorded %s, want %s", n.ID, n.Outcome, want)
+				}
+				if n.Outcome == runs.Executed && (n.Key != digest.FromString(n.ID) || n.Finished.IsZero()) {
+					t.Errorf("%s: recorded %+v", n.ID, n.NodeState)
+				}
+			}
+		})
+	}
+}
+
+func outcomesOf(t *testing.T, env *testsuite.TestWorkflowEnvironment) map[string]runs.NodeState {
 	t.Helper()
 	v, err := env.QueryWorkflow(QueryState)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var st State
+	var st runs.State
 	if err := v.Get(&st); err != nil {
 		t.Fatal(err)
 	}
-	m := map[string]NodeState{}
+	m := map[string]runs.NodeState{}
 	for _, n := range st.Nodes {
 		m[n.ID] = n
 	}
@@ -89,7 +162,7 @@ func TestRunsInDependencyOrderAndPassesOutputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := outcomesOf(t, env)
-	for id, want := range map[string]Outcome{"a": Executed, "b": Executed, "c": Executed, "d": Cached} {
+	for id, want := range map[string]runs.Outcome{"a": runs.Executed, "b": runs.Executed, "c": runs.Executed, "d": runs.Cached} {
 		if got[id].Outcome != want {
 			t.Errorf("%s: %s, want %s", id, got[id].Outcome, want)
 		}
@@ -128,7 +201,7 @@ func TestFailureSkipsDependentsAndKeepsOthersGoing(t *testing.T) {
 		t.Fatal("a run with a failed node must fail")
 	}
 	got := outcomesOf(t, env)
-	for id, want := range map[string]Outcome{"a": Executed, "b": Failed, "c": Skipped, "d": Executed} {
+	for id, want := range map[string]runs.Outcome{"a": runs.Executed, "b": runs.Failed, "c": runs.Skipped, "d": runs.Executed} {
 		if got[id].Outcome != want {
 			t.Errorf("%s: %s, want %s", id, got[id].Outcome, want)
 		}
@@ -186,7 +259,7 @@ func TestWaitsOnLeaseHolder(t *testing.T) {
 			finished = true // the other run published b
 			return nil
 		})
-	runs := map[string]int{}
+	ran := map[string]int{}
 	env.OnActivity(a.Lookup, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.NodeInput) (activities.LookupResult, error) {
 			key := digest.FromString(in.Node)
@@ -200,7 +273,7 @@ func TestWaitsOnLeaseHolder(t *testing.T) {
 		})
 	env.OnActivity(a.Run, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.NodeInput) (activities.RunResult, error) {
-			runs[in.Node]++
+			ran[in.Node]++
 			return activities.RunResult{Key: digest.FromString(in.Node), Outputs: map[string]digest.Digest{"data": digest.FromString("out " + in.Node)}}, nil
 		})
 	env.ExecuteWorkflow(StudyWorkflow, StudyInput{Study: "t", Plan: digest.FromString("plan")})
@@ -208,13 +281,13 @@ func TestWaitsOnLeaseHolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := outcomesOf(t, env)
-	if got["b"].Outcome != Cached || runs["b"] != 0 {
-		t.Fatalf("b: %s after %d runs, want cached from the other run", got["b"].Outcome, runs["b"])
+	if got["b"].Outcome != runs.Cached || ran["b"] != 0 {
+		t.Fatalf("b: %s after %d runs, want cached from the other run", got["b"].Outcome, ran["b"])
 	}
 	if !strings.Contains(got["b"].Waiting, "run-other") {
 		t.Errorf("b waiting: %q, want the other run named", got["b"].Waiting)
 	}
-	if got["c"].Outcome != Executed || got["c"].Waiting != "" {
+	if got["c"].Outcome != runs.Executed || got["c"].Waiting != "" {
 		t.Errorf("c: %+v", got["c"])
 	}
 }
@@ -248,7 +321,7 @@ func TestLeaseHolderFailedClaimsAgain(t *testing.T) {
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
 	}
-	if got := outcomesOf(t, env); got["a"].Outcome != Executed || claims != 2 {
+	if got := outcomesOf(t, env); got["a"].Outcome != runs.Executed || claims != 2 {
 		t.Fatalf("a: %s after %d claims, want executed after claiming twice", got["a"].Outcome, claims)
 	}
 }
@@ -281,9 +354,9 @@ func TestDataNodesRunInOneActivity(t *testing.T) {
 		if err := env.GetWorkflowError(); err != nil {
 			t.Fatal(err)
 		}
-		want := Cached
+		want := runs.Cached
 		if force {
-			want = Executed
+			want = runs.Executed
 		}
 		if got := outcomesOf(t, env)["data/x"].Outcome; got != want {
 			t.Errorf("force=%v: %s, want %s", force, got, want)

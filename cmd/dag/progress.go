@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/dagproject/dag/activities"
-	"github.com/dagproject/dag/workflows"
+	"github.com/dagproject/dag/runs"
 )
 
 // progressPrinter shows a run as it goes. On a terminal it redraws one
@@ -22,7 +22,7 @@ type progressPrinter struct {
 	w        io.Writer
 	tty      bool
 	drawn    int // lines drawn last time (tty)
-	last     map[string]workflows.Outcome
+	last     map[string]runs.Outcome
 	lastLine map[string]time.Time
 	waits    map[string]string // the Waiting last printed per node
 	rate     map[string]rateSample
@@ -41,7 +41,7 @@ func newProgressPrinter(w io.Writer) *progressPrinter {
 			tty = os.Getenv("TERM") != "dumb"
 		}
 	}
-	return &progressPrinter{w: w, tty: tty, last: map[string]workflows.Outcome{},
+	return &progressPrinter{w: w, tty: tty, last: map[string]runs.Outcome{},
 		lastLine: map[string]time.Time{}, waits: map[string]string{}, rate: map[string]rateSample{}, start: time.Now()}
 }
 
@@ -53,7 +53,7 @@ func (p *progressPrinter) update(v runView) {
 	now := time.Now()
 	for _, n := range v.state.Nodes {
 		prev, seen := p.last[n.ID]
-		if !seen && n.Outcome == workflows.Pending {
+		if !seen && n.Outcome == runs.Pending {
 			p.last[n.ID] = n.Outcome
 			continue
 		}
@@ -61,11 +61,11 @@ func (p *progressPrinter) update(v runView) {
 			p.last[n.ID] = n.Outcome
 			fmt.Fprintf(p.w, "%6s  %-9s %s%s\n", elapsed(now.Sub(p.start)), n.Outcome, n.ID, detail(n))
 		}
-		if n.Outcome == workflows.Running && n.Waiting != "" && p.waits[n.ID] != n.Waiting {
+		if n.Outcome == runs.Running && n.Waiting != "" && p.waits[n.ID] != n.Waiting {
 			p.waits[n.ID] = n.Waiting
 			fmt.Fprintf(p.w, "%6s  %-9s %s %s\n", elapsed(now.Sub(p.start)), "waiting", n.ID, n.Waiting)
 		}
-		if pr, ok := v.progress[n.ID]; ok && n.Outcome == workflows.Running && now.Sub(p.lastLine[n.ID]) >= 5*time.Second {
+		if pr, ok := v.progress[n.ID]; ok && n.Outcome == runs.Running && now.Sub(p.lastLine[n.ID]) >= 5*time.Second {
 			p.lastLine[n.ID] = now
 			fmt.Fprintf(p.w, "%6s  %-9s %s %s\n", elapsed(now.Sub(p.start)), "progress", n.ID, p.bar(n.ID, pr, 20))
 		}
@@ -79,7 +79,7 @@ func (p *progressPrinter) redraw(v runView) {
 	}
 	done := 0
 	for _, n := range v.state.Nodes {
-		if n.Outcome == workflows.Executed || n.Outcome == workflows.Cached {
+		if n.Outcome == runs.Executed || n.Outcome == runs.Cached {
 			done++
 		}
 	}
@@ -87,7 +87,7 @@ func (p *progressPrinter) redraw(v runView) {
 	fmt.Fprintf(&b, "\033[2K%s  %s  %d/%d done  %s\n", v.state.Study, v.status, done, len(v.state.Nodes), elapsed(time.Since(p.start)))
 	for _, n := range v.state.Nodes {
 		line := fmt.Sprintf("  %s %-24s %-9s", mark(n.Outcome), n.ID, n.Outcome)
-		if pr, ok := v.progress[n.ID]; ok && n.Outcome == workflows.Running {
+		if pr, ok := v.progress[n.ID]; ok && n.Outcome == runs.Running {
 			line += " " + p.bar(n.ID, pr, 24)
 		} else {
 			line += detail(n)
@@ -106,12 +106,12 @@ func (p *progressPrinter) finish(v runView) {
 	} else {
 		p.update(v)
 	}
-	counts := map[workflows.Outcome]int{}
+	counts := map[runs.Outcome]int{}
 	for _, n := range v.state.Nodes {
 		counts[n.Outcome]++
 	}
 	var parts []string
-	for _, o := range []workflows.Outcome{workflows.Executed, workflows.Cached, workflows.Failed, workflows.Skipped, workflows.Cancelled} {
+	for _, o := range []runs.Outcome{runs.Executed, runs.Cached, runs.Failed, runs.Skipped, runs.Cancelled} {
 		if counts[o] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[o], o))
 		}
@@ -163,21 +163,21 @@ func sortedMetricNames(m map[string]float64) []string {
 	return names
 }
 
-func mark(o workflows.Outcome) string {
+func mark(o runs.Outcome) string {
 	switch o {
-	case workflows.Executed, workflows.Cached:
+	case runs.Executed, runs.Cached:
 		return "✓"
-	case workflows.Running:
+	case runs.Running:
 		return "▶"
-	case workflows.Failed:
+	case runs.Failed:
 		return "✗"
-	case workflows.Skipped, workflows.Cancelled:
+	case runs.Skipped, runs.Cancelled:
 		return "-"
 	}
 	return "·"
 }
 
-func detail(n workflows.NodeState) string {
+func detail(n runs.NodeState) string {
 	switch {
 	case n.Error != "":
 		return "  " + firstLine(n.Error)
@@ -185,7 +185,7 @@ func detail(n workflows.NodeState) string {
 		return fmt.Sprintf("  (resumed from step %d)", n.Resumed)
 	case n.Waiting != "":
 		return "  " + n.Waiting
-	case !n.Started.IsZero() && !n.Finished.IsZero() && n.Outcome == workflows.Executed:
+	case !n.Started.IsZero() && !n.Finished.IsZero() && n.Outcome == runs.Executed:
 		return "  " + elapsed(n.Finished.Sub(n.Started))
 	}
 	return ""
@@ -207,7 +207,11 @@ func elapsed(d time.Duration) string {
 
 // printRun is `dag status`'s table.
 func printRun(w io.Writer, v runView) {
-	fmt.Fprintf(w, "run %s  study %s  %s\n\n", v.ref.RunID, v.state.Study, v.status)
+	fmt.Fprintf(w, "run %s  study %s  %s\n", v.ref.RunID, v.state.Study, v.status)
+	if v.record {
+		fmt.Fprintln(w, "(from its run record in the store)")
+	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "NODE\tKIND\tOUTCOME\tKEY\tDETAIL")
 	for _, n := range v.state.Nodes {
@@ -216,7 +220,7 @@ func printRun(w io.Writer, v runView) {
 			key = shortDigest(n.Key.String())
 		}
 		d := strings.TrimSpace(detail(n))
-		if pr, ok := v.progress[n.ID]; ok && n.Outcome == workflows.Running {
+		if pr, ok := v.progress[n.ID]; ok && n.Outcome == runs.Running {
 			d = fmt.Sprintf("step %d/%d", pr.Step, pr.Total)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", n.ID, n.Kind, n.Outcome, key, d)

@@ -86,15 +86,11 @@ var reportFormats = map[string]func(*bytes.Buffer, report.Document) error{
 // FailedPrecondition.
 func (g *globals) loadReport(ctx context.Context, run string) (report.Document, error) {
 	var doc report.Document
-	sess, r, err := g.openRun(ctx, run)
+	v, err := g.runView(ctx, run)
 	if err != nil {
 		return doc, err
 	}
-	defer sess.close()
-	v, err := view(ctx, sess.client, r)
-	if err != nil {
-		return doc, err
-	}
+	r := v.ref
 	var node *nodeDocument
 	d := v.document()
 	for i := range d.Nodes {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/dagproject/dag/activities"
 	"github.com/dagproject/dag/errdefs"
+	"github.com/dagproject/dag/runs"
 	"github.com/dagproject/dag/workflows"
 )
 
@@ -42,9 +43,12 @@ type nodeDocument struct {
 type runView struct {
 	ref      runRef
 	status   string // running completed failed cancelled
-	state    workflows.State
+	state    runs.State
 	progress map[string]activities.Progress // running nodes' heartbeats
 	closed   bool
+	// record is set when the view comes from the store's run record
+	// (Temporal no longer has the run).
+	record bool
 }
 
 func (v runView) document() runDocument {
@@ -139,7 +143,7 @@ func (g *globals) follow(ctx context.Context, c client.Client, r runRef) error {
 
 func failedSummary(v runView) string {
 	for _, n := range v.state.Nodes {
-		if n.Outcome == workflows.Failed {
+		if n.Outcome == runs.Failed {
 			return n.ID + ": " + n.Error
 		}
 	}
@@ -168,10 +172,14 @@ func findRun(ctx context.Context, c client.Client, namespace, run string) (runRe
 	}
 }
 
-// listRun finds a run (or the latest) in Temporal's list of runs.
+// listRun finds a run (or the latest) in Temporal's list of runs. The
+// run ID is checked before it enters the visibility query.
 func listRun(ctx context.Context, c client.Client, namespace, run string) (runRef, error) {
 	query := fmt.Sprintf("WorkflowType = '%s'", workflows.StudyWorkflow)
 	if run != "" {
+		if err := runs.ValidRunID(run); err != nil {
+			return runRef{}, err
+		}
 		query += fmt.Sprintf(" AND RunId = '%s'", run)
 	}
 	resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: namespace, Query: query, PageSize: 50})
@@ -206,13 +214,7 @@ func newStatusCommand(g *globals) *cobra.Command {
 		Short: "Per-node state of a run (the latest when RUN is omitted)",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			sess, r, err := g.openRun(ctx, firstArg(args))
-			if err != nil {
-				return err
-			}
-			defer sess.close()
-			v, err := view(ctx, sess.client, r)
+			v, err := g.runView(cmd.Context(), firstArg(args))
 			if err != nil {
 				return err
 			}
@@ -290,6 +292,50 @@ func newRetryCommand(g *globals) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&wait, "wait", false, "follow the new run until it ends")
 	return cmd
+}
+
+// runView finds a run ("" = the latest) and views it. A named run that
+// has ended is read from the run record the store keeps (Temporal drops
+// closed runs after the server's retention, and the record needs no
+// server); any other from Temporal.
+func (g *globals) runView(ctx context.Context, run string) (runView, error) {
+	if run != "" {
+		if err := runs.ValidRunID(run); err != nil {
+			return runView{}, err
+		}
+		store, err := g.openStoreContext(ctx)
+		if err != nil {
+			return runView{}, err
+		}
+		rec, err := runs.Get(ctx, store, g.namespace, run)
+		if err == nil {
+			return recordView(rec), nil
+		}
+		if !errdefs.IsNotFound(err) {
+			return runView{}, err
+		}
+	}
+	sess, r, err := g.openRun(ctx, run)
+	if err != nil {
+		if run != "" && errdefs.IsNotFound(err) {
+			return runView{}, fmt.Errorf("run %s: not in Temporal, and no run record in the store %s: %w", run, g.store, errdefs.ErrNotFound)
+		}
+		return runView{}, err
+	}
+	defer sess.close()
+	return view(ctx, sess.client, r)
+}
+
+// recordView is the view of an ended run from its record.
+func recordView(rec runs.Record) runView {
+	return runView{
+		ref:      runRef{WorkflowID: rec.Workflow, RunID: rec.Run},
+		status:   string(rec.Status),
+		state:    rec.State(),
+		progress: map[string]activities.Progress{},
+		closed:   true,
+		record:   true,
+	}
 }
 
 // openRun connects to Temporal and resolves a RUN argument ("" = latest).

@@ -2,12 +2,15 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
 
+	"github.com/dagproject/dag/errdefs"
+	"github.com/dagproject/dag/internal/embedded"
 	"github.com/dagproject/dag/workflows"
 )
 
@@ -19,13 +22,16 @@ func newServerCommand(g *globals) *cobra.Command {
 	var idleExit time.Duration
 	var runWorker bool
 	var queues string
+	retention := embedded.DefaultRetention
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "Run the embedded Temporal server, its Web UI and a worker in the foreground",
 		Long: `Run the embedded Temporal server (SQLite under home), the Temporal Web UI
 and a worker for every queue, until interrupted. Other dag commands with the same home find
 it through <home>/server.json. With --idle-exit, it stops after that long
-with no running study.`,
+with no running study. Closed runs stay in Temporal for --retention (env
+DAG_SERVER_RETENTION); dag status and dag report read older runs from the
+run records in the store.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -42,7 +48,17 @@ with no running study.`,
 				}
 				wc = parsed
 			}
-			sess, err := g.startEmbedded(ctx, wc)
+			if v := os.Getenv("DAG_SERVER_RETENTION"); v != "" && !cmd.Flags().Changed("retention") {
+				d, err := time.ParseDuration(v)
+				if err != nil || d <= 0 {
+					return fmt.Errorf("DAG_SERVER_RETENTION=%q: want a positive duration such as 720h: %w", v, errdefs.ErrInvalidArgument)
+				}
+				retention = d
+			}
+			if retention <= 0 {
+				return fmt.Errorf("--retention %s: want a positive duration: %w", retention, errdefs.ErrInvalidArgument)
+			}
+			sess, err := g.startEmbedded(ctx, wc, retention)
 			if err != nil {
 				return err
 			}
@@ -81,5 +97,6 @@ with no running study.`,
 	cmd.Flags().DurationVar(&idleExit, "idle-exit", 0, "stop after this long with no running study (0 = never)")
 	cmd.Flags().BoolVar(&runWorker, "worker", true, "run a worker in this process (--worker=false: only the server; run `dag worker` beside it)")
 	cmd.Flags().StringVar(&queues, "queues", "", "resource classes this process's worker runs (default cpu,gpu)")
+	cmd.Flags().DurationVar(&retention, "retention", retention, "how long closed runs stay in Temporal (older ones are read from the store's run records)")
 	return cmd
 }

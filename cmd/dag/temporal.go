@@ -130,7 +130,7 @@ func (g *globals) liveServer(ctx context.Context) (serverFile, bool) {
 // startEmbedded runs the embedded server, its Web UI and (unless wc has no
 // classes) a worker in this process, holding <home>/temporal.lock so no other process opens the same
 // database, and announces itself in server.json.
-func (g *globals) startEmbedded(ctx context.Context, wc workerConfig) (*session, error) {
+func (g *globals) startEmbedded(ctx context.Context, wc workerConfig, retention time.Duration) (*session, error) {
 	if err := os.MkdirAll(g.home, 0o755); err != nil {
 		return nil, err
 	}
@@ -148,6 +148,7 @@ func (g *globals) startEmbedded(ctx context.Context, wc workerConfig) (*session,
 		Namespaces:       []string{g.namespace},
 		SearchAttributes: map[string]enumspb.IndexedValueType{SearchAttrStudy: enumspb.INDEXED_VALUE_TYPE_KEYWORD},
 		LogFile:          filepath.Join(g.home, "logs", "temporal.log"),
+		Retention:        retention,
 	})
 	if err != nil {
 		s.close()

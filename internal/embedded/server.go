@@ -1,6 +1,7 @@
 package embedded
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -13,6 +14,8 @@ import (
 	uiconfig "github.com/temporalio/ui-server/v2/server/config"
 	uioptions "github.com/temporalio/ui-server/v2/server/server_options"
 	enumspb "go.temporal.io/api/enums/v1"
+	namespacepb "go.temporal.io/api/namespace/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/server/common/authorization"
 	"go.temporal.io/server/common/cluster"
 	"go.temporal.io/server/common/config"
@@ -23,6 +26,9 @@ import (
 	"go.temporal.io/server/common/primitives"
 	sqliteschema "go.temporal.io/server/schema/sqlite"
 	"go.temporal.io/server/temporal"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 // Config describes an embedded server. Zero ports mean: the default port
@@ -40,7 +46,16 @@ type Config struct {
 	NoUI bool
 	// LogFile receives the server's own log (warnings and errors).
 	LogFile string
+	// Retention is how long closed workflows stay in the namespaces (their
+	// status, history and queries); 0 means DefaultRetention. It is set on
+	// new namespaces and brought up to date on existing ones at every
+	// start. Runs outlive it through the run records in the store.
+	Retention time.Duration
 }
+
+// DefaultRetention keeps closed runs for 30 days (Temporal's own default
+// for a new namespace is one day).
+const DefaultRetention = 30 * 24 * time.Hour
 
 // Server is a running embedded Temporal server.
 type Server struct {
@@ -129,6 +144,10 @@ func Start(c Config) (*Server, error) {
 		return nil, fmt.Errorf("embedded temporal: start: %w", err)
 	}
 	s := &Server{srv: srv, Frontend: net.JoinHostPort(loopback, strconv.Itoa(front))}
+	if err := keepRetention(s.Frontend, c.Namespaces, c.retention()); err != nil {
+		srv.Stop()
+		return nil, err
+	}
 	if !c.NoUI {
 		uiPort, err := pickPort(c.UIPort, 8233)
 		if err != nil {
@@ -184,6 +203,7 @@ func sqlConfig(c Config) (*config.SQL, error) {
 		if err != nil {
 			return nil, fmt.Errorf("embedded temporal: namespace %s: %w", ns, err)
 		}
+		nc.Detail.Config.Retention = durationpb.New(c.retention())
 		nss = append(nss, nc)
 	}
 	if err := sqliteschema.CreateNamespaces(conf, nss...); err != nil {
@@ -250,4 +270,42 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func (c Config) retention() time.Duration {
+	if c.Retention > 0 {
+		return c.Retention
+	}
+	return DefaultRetention
+}
+
+// keepRetention sets the retention of namespaces that exist already (new
+// ones got it at creation) through the frontend, as `temporal operator
+// namespace update --retention` would.
+func keepRetention(frontend string, namespaces []string, retention time.Duration) error {
+	conn, err := grpc.NewClient(frontend, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return fmt.Errorf("embedded temporal: %w", err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	svc := workflowservice.NewWorkflowServiceClient(conn)
+	for _, ns := range namespaces {
+		desc, err := svc.DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: ns})
+		if err != nil {
+			return fmt.Errorf("embedded temporal: namespace %s: %w", ns, err)
+		}
+		if desc.GetConfig().GetWorkflowExecutionRetentionTtl().AsDuration() == retention {
+			continue
+		}
+		_, err = svc.UpdateNamespace(ctx, &workflowservice.UpdateNamespaceRequest{
+			Namespace: ns,
+			Config:    &namespacepb.NamespaceConfig{WorkflowExecutionRetentionTtl: durationpb.New(retention)},
+		})
+		if err != nil {
+			return fmt.Errorf("embedded temporal: namespace %s: retention: %w", ns, err)
+		}
+	}
+	return nil
 }

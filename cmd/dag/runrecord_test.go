@@ -146,7 +146,9 @@ func TestServerRetention(t *testing.T) {
 	}{{nil, 30 * 24 * time.Hour}, {[]string{"--retention", "48h"}, 48 * time.Hour}} {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan int)
-		go func() { done <- run(ctx, append([]string{"server", "--home", home}, tc.flags...), os.Stderr, os.Stderr) }()
+		go func() {
+			done <- run(ctx, append([]string{"server", "--home", home}, tc.flags...), os.Stderr, os.Stderr)
+		}()
 		g := &globals{home: home}
 		for i := 0; i < 600; i++ {
 			if _, ok := g.liveServer(ctx); ok {

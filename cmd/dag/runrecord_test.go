@@ -14,7 +14,6 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 
-	"github.com/dagproject/dag/artifacts"
 	fsstore "github.com/dagproject/dag/artifacts/fs"
 	"github.com/dagproject/dag/runs"
 )
@@ -123,7 +122,6 @@ func TestRunOutlivesTemporalHistory(t *testing.T) {
 	if code == 0 || !strings.Contains(errs, "want a run ID") {
 		t.Errorf("a quote in RUN must be refused before it reaches a query: exit %d %s", code, errs)
 	}
-	var _ artifacts.Records = store
 }
 
 // TestServerRetention checks the embedded namespace's retention: 30 days

@@ -17,6 +17,8 @@ def serve(chan, line):
     d = probe.describe()
     if not d["ready"]:
         raise WorkerError("failed_precondition", d["problem"])
+    from . import backend
+    backend.setup_torch()
     if op == "train":
         from . import train
         chan.done(**train.run(req, chan))

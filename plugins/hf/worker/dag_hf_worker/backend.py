@@ -36,3 +36,20 @@ def load(folder, params, training):
     except ImportError as e:
         raise precondition("python package missing: %s (pip install torch transformers peft)" % e.name)
     return hfmodel.load(base, adapters, params, training)
+
+
+def setup_torch():
+    """Process-wide torch settings from the environment, before a model
+    loads. DAG_HF_DETERMINISTIC=1 asks for deterministic kernels (slower;
+    for reproducibility checks): cuBLAS needs CUBLAS_WORKSPACE_CONFIG set
+    before CUDA starts, so it is set here when absent. Operations without a
+    deterministic kernel warn rather than fail, so that a check can still
+    compare what comes out."""
+    if os.environ.get("DAG_HF_DETERMINISTIC", "") not in ("", "0"):
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        import torch
+
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        torch.backends.cudnn.benchmark = False
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False

@@ -11,6 +11,7 @@ import peft
 import torch
 import transformers
 
+from . import compat
 from .channel import precondition
 
 DTYPES = {"bfloat16": torch.bfloat16, "float16": torch.float16, "float32": torch.float32}
@@ -30,6 +31,13 @@ class Tokenizer:
     def encode(self, text):
         return self.tok(text, add_special_tokens=False)["input_ids"]
 
+    def encode_many(self, texts):
+        """encode() of each text, in one call (the fast tokenizers encode a
+        list in parallel)."""
+        if not texts:
+            return []
+        return self.tok(list(texts), add_special_tokens=False)["input_ids"]
+
 
 def _has_tokenizer(folder):
     return any(os.path.isfile(os.path.join(folder, f)) for f in TOKENIZER_FILES)
@@ -42,7 +50,7 @@ def load(base, adapters, params, training):
     dtype = DTYPES[params["dtype"]]
     cuda = torch.cuda.is_available()
     device = torch.device("cuda") if cuda else torch.device("cpu")
-    kw = {"torch_dtype": dtype}
+    kw = {compat.dtype_keyword(transformers.__version__): dtype}
     quant = params.get("load_in_4bit", False)
     if quant:
         if importlib.util.find_spec("bitsandbytes") is None:
@@ -51,9 +59,11 @@ def load(base, adapters, params, training):
             raise precondition("load_in_4bit: needs a CUDA device")
         kw["quantization_config"] = transformers.BitsAndBytesConfig(
             load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=dtype)
-        kw["device_map"] = {"": 0}
+        kw["device_map"] = {"": torch.cuda.current_device()}
+    elif cuda and _direct_to_device():
+        kw["device_map"] = {"": torch.cuda.current_device()}
     model = transformers.AutoModelForCausalLM.from_pretrained(base, **kw)
-    if not quant:
+    if "device_map" not in kw:
         model.to(device)
     for a in adapters:
         model = peft.PeftModel.from_pretrained(model, a).merge_and_unload()
@@ -63,6 +73,13 @@ def load(base, adapters, params, training):
             tokdir = a
     tok = transformers.AutoTokenizer.from_pretrained(tokdir)
     return Handle(model, Tokenizer(tok), device, params)
+
+
+def _direct_to_device():
+    """Whether from_pretrained can place the weights on the GPU as it reads
+    them (a device_map, which needs accelerate in 4.x and 5.x alike);
+    otherwise the model is read into host memory and then moved."""
+    return importlib.util.find_spec("accelerate") is not None
 
 
 class Handle:
@@ -76,18 +93,25 @@ class Handle:
         self.n_params = sum(x.numel() for x in model.parameters())
 
     def logits(self, ids, mask):
+        """Logits [B, T, V] in the model's dtype. mask None means no row is
+        padded: transformers then runs causal attention without building a
+        mask (the flash kernel of SDPA), as it does for an all-ones mask
+        after checking it on the device."""
         return self.model(input_ids=ids, attention_mask=mask, use_cache=False).logits
 
     def add_adapter(self, lora):
         gc = self.p.get("gradient_checkpointing", False)
         if self.p.get("load_in_4bit", False):
-            self.model = peft.prepare_model_for_kbit_training(self.model, use_gradient_checkpointing=gc)
+            prep = peft.prepare_model_for_kbit_training
+            kw = compat.checkpointing_kwargs(prep) if gc else {}
+            self.model = prep(self.model, use_gradient_checkpointing=gc, **kw)
         elif gc:
-            try:
-                self.model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
-            except TypeError:  # transformers before 4.35
-                self.model.gradient_checkpointing_enable()
-            self.model.enable_input_require_grads()
+            enable = self.model.gradient_checkpointing_enable
+            enable(**compat.checkpointing_kwargs(enable))
+            # transformers 5 registers this hook itself; a second one would
+            # only repeat it.
+            if getattr(self.model, "_require_grads_hook", None) is None:
+                self.model.enable_input_require_grads()
         cfg = peft.LoraConfig(r=lora["rank"], lora_alpha=lora["alpha"], lora_dropout=lora["dropout"],
                               target_modules=list(lora["target_modules"]), bias="none", task_type="CAUSAL_LM")
         self.model = peft.get_peft_model(self.model, cfg)
@@ -102,6 +126,12 @@ class Handle:
 
     def save_adapter(self, folder):
         self.model.save_pretrained(folder)
+        # peft writes a model card naming the scratch folder the base was
+        # read from; it says nothing the marker and adapter_config.json do
+        # not, and would make equal runs write different bytes.
+        card = os.path.join(folder, "README.md")
+        if os.path.isfile(card):
+            os.remove(card)
         # The base path is a scratch folder: point it at parent/ so that equal
         # runs write equal bytes.
         path = os.path.join(folder, "adapter_config.json")
@@ -122,7 +152,7 @@ class Handle:
 
     def save_merged(self, folder):
         merged = self.model.merge_and_unload() if isinstance(self.model, peft.PeftModel) else self.model
-        merged.save_pretrained(folder, safe_serialization=True)
+        merged.save_pretrained(folder, **compat.save_kwargs(merged.save_pretrained))
 
     def save_tokenizer(self, folder):
         self.tokenizer.tok.save_pretrained(folder)

@@ -86,6 +86,12 @@ def sft_example(tok, record, template, max_length):
     return ids, labels
 
 
+def count_labels(labels):
+    """How many tokens of a row the loss covers (its first label never
+    counts: nothing predicts it)."""
+    return sum(1 for x in labels[1:] if x != IGNORE)
+
+
 def has_labels(labels):
     """Whether a row has a token to learn (its first label never counts:
     nothing predicts it)."""

@@ -26,5 +26,10 @@ def run(req, chan, load=backend.load):
     score.write_results(req["output_path"], res)
     el = max(time.time() - began, 1e-9)
     toks = stats.get("tokens", 0)
+    positions = stats.get("positions", 0)
+    padding = 1 - toks / positions if positions else 0.0
+    model_s = max(stats.get("model_seconds", 0.0), 1e-9)
     chan.log("score: %d requests, %d tokens in %.1fs (%.0f tokens/s)" % (len(res), toks, el, toks / el))
+    chan.log("score: padding %.1f%% of %d positions; encoding %.2fs, batches %.2fs (%.0f tokens/s)" % (
+        100.0 * padding, positions, stats.get("encode_seconds", 0.0), model_s, toks / model_s))
     return {"count": len(res), "metrics": {"seconds": el, "tokens": toks, "tokens_per_second": toks / el}}

@@ -10,7 +10,7 @@ import time
 
 import torch
 
-from . import backend, data, folders, losses
+from . import backend, data, folders, losses, steptime
 from .channel import invalid, precondition
 
 CHECKPOINT_FORMAT = "dag-hf-checkpoint/1"
@@ -55,6 +55,9 @@ class Run:
             if not ex:
                 raise invalid("train dpo: no answer token fits in max_length %d" % max_len)
         self.examples = ex
+        if self.kind == "sft":
+            self.label_counts = [data.count_labels(l) for _, l in ex]
+        self.timer = steptime.from_env()
         bs = self.p["batch_size"]
         self.spe = data.steps_per_epoch(len(ex), bs)
         self.total = self.p["steps"] or self.p["epochs"] * self.spe
@@ -78,17 +81,34 @@ class Run:
         m = self.p["micro_batch_size"] or self.p["batch_size"]
         return [rows[i: i + m] for i in range(0, len(rows), m)]
 
+    def _inputs(self, rows):
+        """A micro-batch on the device: ids, the attention mask (None when
+        no row is padded) and labels, and its token count (counted on the
+        host, so that no step waits for the device to count)."""
+        h = self.handle
+        with self.timer.phase("data"):
+            ids, mask, labels = data.collate(rows, h.tokenizer.pad_token_id, h.device)
+            lengths = [len(i) for i, _ in rows]
+        if min(lengths) == max(lengths):
+            mask = None
+        return ids, mask, labels, sum(lengths)
+
     def sft_step(self, idx):
+        """One SFT step's gradients; returns ({"loss": tensor}, tokens). The
+        loss stays on the device until the loop reads it once per step."""
         h = self.handle
         rows = [self.examples[i] for i in idx]
-        total = sum(sum(1 for x in l[1:] if x != losses.IGNORE) for _, l in rows)
+        total = max(sum(self.label_counts[i] for i in idx), 1)
         loss, tokens = 0.0, 0
         for part in self.micro(rows):
-            ids, mask, labels = data.collate(part, h.tokenizer.pad_token_id, h.device)
-            nll, _ = losses.sft_nll(h.logits(ids, mask), labels)
-            (nll / max(total, 1)).backward()
-            loss += float(nll.detach()) / max(total, 1)
-            tokens += int(mask.sum())
+            ids, mask, labels, n = self._inputs(part)
+            with self.timer.phase("forward"):
+                nll, _ = losses.sft_nll(h.logits(ids, mask), labels)
+                nll = nll / total
+            with self.timer.phase("backward"):
+                nll.backward()
+            loss = loss + nll.detach()
+            tokens += n
         return {"loss": loss}, tokens
 
     def dpo_step(self, idx):
@@ -99,16 +119,18 @@ class Run:
         tokens = 0
         for part in self.micro(pairs):
             rows = [c for c, _ in part] + [r for _, r in part]
-            ids, mask, labels = data.collate(rows, h.tokenizer.pad_token_id, h.device)
-            logps = losses.sequence_logps(h.logits(ids, mask), labels)
-            with torch.no_grad(), h.adapter_disabled():
-                ref = losses.sequence_logps(h.logits(ids, mask), labels)
-            k = len(part)
-            lv, ch, rj = losses.dpo_loss(logps[:k], logps[k:], ref[:k], ref[k:], self.p["beta"], self.p["label_smoothing"])
-            (lv.sum() / n).backward()
+            ids, mask, labels, count = self._inputs(rows)
+            with self.timer.phase("forward"):
+                logps = losses.sequence_logps(h.logits(ids, mask), labels)
+                with torch.no_grad(), h.adapter_disabled():
+                    ref = losses.sequence_logps(h.logits(ids, mask), labels)
+                k = len(part)
+                lv, ch, rj = losses.dpo_loss(logps[:k], logps[k:], ref[:k], ref[k:], self.p["beta"], self.p["label_smoothing"])
+            with self.timer.phase("backward"):
+                (lv.sum() / n).backward()
             for name, v in losses.dpo_metrics(lv, ch, rj).items():
                 sums[name] = sums.get(name, 0.0) + v * k / n
-            tokens += int(mask.sum())
+            tokens += count
         return sums, tokens
 
     def checkpoint(self, opt, done):
@@ -181,23 +203,27 @@ def run(req, chan, load=backend.load):
     last = {}
     began, tokens = time.time(), 0
     for s in range(start, r.total):
+        r.timer.begin_step()
         for g in opt.param_groups:
             g["lr"] = r.lr(s)
         torch.manual_seed(p["seed"] * 1000003 + s)  # LoRA dropout, per step
         idx = data.batch_indices(len(r.examples), p["batch_size"], p["seed"], s)
         last, n = step_fn(idx)
+        with r.timer.phase("optimizer"):
+            if p["max_grad_norm"] > 0:
+                torch.nn.utils.clip_grad_norm_(params, p["max_grad_norm"])
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+        last = {k: float(v) for k, v in last.items()}  # the step's one wait for the device
+        r.timer.end_step()
         if not math.isfinite(last["loss"]):
             raise invalid("train step %d: loss is %s (lower the learning rate)" % (s + 1, last["loss"]))
-        if p["max_grad_norm"] > 0:
-            torch.nn.utils.clip_grad_norm_(params, p["max_grad_norm"])
-        opt.step()
-        opt.zero_grad(set_to_none=True)
         tokens += n
         done = s + 1
         chan.progress(done, r.total)
         if done % p["log_every"] == 0 or done == r.total:
             tps = tokens / max(time.time() - began, 1e-9)
-            vals = dict(last, tokens_per_second=tps, gpu_memory_gib=gpu_memory_gib())
+            vals = dict(last, tokens_per_second=tps, gpu_memory_gib=gpu_memory_gib(), **r.timer.means())
             chan.metrics(done, vals)
             chan.log("step %d/%d loss %.4f, %.0f tokens/s, %.2f GiB" % (done, r.total, last["loss"], tps, vals["gpu_memory_gib"]))
         if p["checkpoint_every"] > 0 and done % p["checkpoint_every"] == 0 and done < r.total and req.get("checkpoint_dir"):

@@ -78,5 +78,27 @@ class LogProbTest(unittest.TestCase):
         self.assertEqual(got.dtype, torch.float32)
 
 
+class TokenNLLTest(unittest.TestCase):
+    def test_matches_shifted_cross_entropy(self):
+        torch.manual_seed(0)
+        logits = torch.randn(3, 7, 11, requires_grad=True)
+        labels = torch.randint(0, 11, (3, 7))
+        labels[0, :3] = losses.IGNORE
+        labels[2, 5:] = losses.IGNORE
+        nll, mask = losses.token_nll(logits, labels)
+        self.assertEqual(tuple(nll.shape), (3, 6))
+        for b in range(3):
+            for t in range(6):
+                want = 0.0
+                if labels[b, t + 1] != losses.IGNORE:
+                    want = -logits[b, t].log_softmax(-1)[labels[b, t + 1]].item()
+                self.assertAlmostEqual(nll[b, t].item(), want, places=5)
+                self.assertEqual(bool(mask[b, t]), labels[b, t + 1].item() != losses.IGNORE)
+        total, count = losses.sft_nll(logits, labels)
+        total.backward()
+        self.assertEqual(count, int(mask.sum()))
+        self.assertTrue(torch.all(logits.grad[:, -1] == 0))  # the last position predicts nothing
+
+
 if __name__ == "__main__":
     unittest.main()

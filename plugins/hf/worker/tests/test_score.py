@@ -88,6 +88,54 @@ class LoglikelihoodTest(unittest.TestCase):
         score.loglikelihoods(self.h.logits, self.h.tokenizer, self.reqs[:1], False, 96, 4, stats=stats)
         self.assertEqual(stats["tokens"], len("Question: what is 2+2?\nAnswer: 4") - 1)
 
+    def test_positions_count_the_padding(self):
+        stats = {}
+        reqs = [{"context": "abcd", "continuation": "e"}, {"context": "ab", "continuation": "c"}]
+        score.loglikelihoods(self.h.logits, self.h.tokenizer, reqs, False, 96, 2, stats=stats)
+        # inputs of 4 and 2 tokens, padded to 4
+        self.assertEqual((stats["tokens"], stats["positions"]), (6, 8))
+        self.assertGreaterEqual(stats["model_seconds"], 0.0)
+        self.assertGreaterEqual(stats["encode_seconds"], 0.0)
+
+    def test_unpadded_batches_run_without_a_mask(self):
+        masks = []
+
+        def logits(ids, mask):
+            masks.append(mask)
+            return self.h.logits(ids, mask)
+
+        reqs = [{"context": "abcd", "continuation": "e"}, {"context": "wxyz", "continuation": "e"},
+                {"context": "ab", "continuation": "c"}, {"context": "a", "continuation": "c"}]
+        score.loglikelihoods(logits, self.h.tokenizer, reqs, False, 96, 2)
+        self.assertIsNone(masks[0])  # the two of length 4
+        self.assertIsNotNone(masks[1])  # lengths 2 and 1
+
+    def test_batched_encoding_matches_one_by_one(self):
+        class Many(ByteTokenizer):
+            calls = 0
+
+            def encode_many(self, texts):
+                Many.calls += 1
+                return [self.encode(t) for t in texts]
+
+        one = score.encode_requests(ByteTokenizer(), self.reqs, True)
+        many = score.encode_requests(Many(), self.reqs, True)
+        self.assertEqual(one, many)
+        self.assertEqual(Many.calls, 1)
+        self.assertEqual(one, [score.encode_request(ByteTokenizer(), q, True) for q in self.reqs])
+
+    def test_long_continuations_are_normalised_in_parts(self):
+        whole = score.loglikelihoods(self.h.logits, self.h.tokenizer, self.reqs, False, 96, 5)
+        saved = score._ROWS
+        score._ROWS = 3
+        try:
+            parts = score.loglikelihoods(self.h.logits, self.h.tokenizer, self.reqs, False, 96, 5)
+        finally:
+            score._ROWS = saved
+        for x, y in zip(whole, parts):
+            self.assertAlmostEqual(x["logprob"], y["logprob"], places=5)
+            self.assertEqual((x["tokens"], x["greedy"]), (y["tokens"], y["greedy"]))
+
     def test_results_file(self):
         d = tempfile.mkdtemp()
         path = os.path.join(d, "out.jsonl")

@@ -84,6 +84,21 @@ class TrainTest(unittest.TestCase):
         m = [e for e in rec.events if e["event"] == "metrics"][-1]["values"]
         self.assertIn("tokens_per_second", m)
 
+    def test_profile_reports_step_times(self):
+        rec = Recorder()
+        os.environ["DAG_HF_PROFILE"] = "1"
+        try:
+            train.run(self.request("sft", SFT, steps=3, micro_batch_size=2), rec, backend.load)
+        finally:
+            del os.environ["DAG_HF_PROFILE"]
+        m = [e for e in rec.events if e["event"] == "metrics"][-1]["values"]
+        for k in ("time_data_s", "time_forward_s", "time_backward_s", "time_optimizer_s", "time_step_s"):
+            self.assertGreaterEqual(m[k], 0.0, k)
+        self.assertGreater(m["time_step_s"], m["time_forward_s"])
+        plain = Recorder()
+        train.run(self.request("sft", SFT, steps=1), plain, backend.load)
+        self.assertNotIn("time_step_s", [e for e in plain.events if e["event"] == "metrics"][-1]["values"])
+
     def test_micro_batches_give_the_same_step(self):
         a, b = Recorder(), Recorder()
         train.run(self.request("sft", SFT, steps=3), a, backend.load)

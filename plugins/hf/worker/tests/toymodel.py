@@ -81,8 +81,11 @@ class ToyLM(nn.Module):
         self.ln = nn.LayerNorm(d)
         self.head = nn.Linear(d, VOCAB, bias=False)
 
-    def forward(self, ids, attention_mask):
+    def forward(self, ids, attention_mask=None):
+        """attention_mask None means no row is padded."""
         t = ids.shape[1]
+        if attention_mask is None:
+            attention_mask = torch.ones_like(ids)
         x = self.tok(ids) + self.pos(torch.arange(t, device=ids.device))
         causal = torch.ones(t, t, dtype=torch.bool, device=ids.device).tril()
         mask = causal[None, None] & attention_mask.bool()[:, None, None, :]

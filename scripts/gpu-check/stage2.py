@@ -236,7 +236,7 @@ class Stage:
                 targets["score_%s_utilisation_at_least_0.50" % size] = fig["utilisation"] >= 0.50
                 targets["score_%s_padding_below_0.10" % size] = (fig.get("padding_fraction") or 0) < 0.10
         self.report.set("best", best)
-        self.report.set("targets", targets)
+        self.report.set("targets", {} if self.a.toy else targets)  # the toy's figures mean nothing
 
 
 def timed(fn, dev):

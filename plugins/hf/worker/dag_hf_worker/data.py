@@ -150,8 +150,19 @@ def collate(rows, pad_id, device=None):
         labels[r, : len(l)] = torch.tensor(l, dtype=torch.long)
         mask[r, : len(i)] = 1
     if device is not None:
-        ids, labels, mask = ids.to(device), labels.to(device), mask.to(device)
+        ids, labels, mask = to_device(ids, device), to_device(labels, device), to_device(mask, device)
     return ids, mask, labels
+
+
+def to_device(t, device):
+    """t on device. A copy to a GPU goes through pinned memory without
+    blocking: a copy from ordinary memory would wait for all the work
+    already queued, so the host could not prepare the next batch while the
+    GPU computes."""
+    device = torch.device(device)
+    if device.type != "cuda":
+        return t.to(device)
+    return t.pin_memory().to(device, non_blocking=True)
 
 
 def steps_per_epoch(n, batch_size):

@@ -54,15 +54,22 @@ def dpo_loss(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta, lab
     return losses, chosen, rejected
 
 
-def dpo_metrics(losses, chosen, rejected):
-    """Batch means of the logged DPO statistics (TRL's names without the
-    rewards/ prefix): accuracy counts strict wins. One transfer from the
-    device for all five."""
-    vals = torch.stack([
+METRICS = ("loss", "reward_chosen", "reward_rejected", "reward_margin", "reward_accuracy")
+
+
+def dpo_metric_tensor(losses, chosen, rejected):
+    """The batch means of METRICS as one device tensor [5], so that a step
+    can sum its micro-batches' and read them back once."""
+    return torch.stack([
         losses.detach().mean(),
         chosen.mean(),
         rejected.mean(),
         (chosen - rejected).mean(),
         (chosen > rejected).float().mean(),
-    ]).tolist()
-    return dict(zip(("loss", "reward_chosen", "reward_rejected", "reward_margin", "reward_accuracy"), vals))
+    ])
+
+
+def dpo_metrics(losses, chosen, rejected):
+    """Batch means of the logged DPO statistics (TRL's names without the
+    rewards/ prefix): accuracy counts strict wins."""
+    return dict(zip(METRICS, dpo_metric_tensor(losses, chosen, rejected).tolist()))

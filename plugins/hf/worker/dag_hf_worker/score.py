@@ -7,6 +7,8 @@ import time
 
 import torch
 
+from . import data
+
 
 def _split(req):
     """(context, continuation, kind) of a request after moving the
@@ -92,9 +94,7 @@ def _continuation_logprobs(logits, chunk):
         pos.extend(range(len(inp) - k, len(inp)))
         tgt.extend(target)
     dev = logits.device
-    rows = torch.tensor(rows, dtype=torch.long, device=dev)
-    pos = torch.tensor(pos, dtype=torch.long, device=dev)
-    tgt = torch.tensor(tgt, dtype=torch.long, device=dev)
+    rows, pos, tgt = (data.to_device(torch.tensor(x, dtype=torch.long), dev) for x in (rows, pos, tgt))
     lps, hits = [], []
     for a in range(0, len(tgt), _ROWS):
         sel = logits[rows[a: a + _ROWS], pos[a: a + _ROWS]].float().log_softmax(-1)
@@ -153,7 +153,7 @@ def loglikelihoods(logits_fn, tok, reqs, add_bos, max_length, batch_size, device
         tokens += n
         positions += len(chunk) * width
         if device is not None:
-            ids, mask = ids.to(device), mask.to(device)
+            ids, mask = data.to_device(ids, device), data.to_device(mask, device)
         with torch.no_grad():
             logits = logits_fn(ids, None if n == len(chunk) * width else mask)
             picked = _continuation_logprobs(logits, chunk)

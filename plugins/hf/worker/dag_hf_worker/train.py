@@ -115,7 +115,7 @@ class Run:
         h = self.handle
         pairs = [self.examples[i] for i in idx]
         n = len(pairs)
-        sums = {}
+        sums = 0.0
         tokens = 0
         for part in self.micro(pairs):
             rows = [c for c, _ in part] + [r for _, r in part]
@@ -128,10 +128,9 @@ class Run:
                 lv, ch, rj = losses.dpo_loss(logps[:k], logps[k:], ref[:k], ref[k:], self.p["beta"], self.p["label_smoothing"])
             with self.timer.phase("backward"):
                 (lv.sum() / n).backward()
-            for name, v in losses.dpo_metrics(lv, ch, rj).items():
-                sums[name] = sums.get(name, 0.0) + v * k / n
+            sums = sums + losses.dpo_metric_tensor(lv, ch, rj) * (k / n)
             tokens += count
-        return sums, tokens
+        return dict(zip(losses.METRICS, sums.unbind())), tokens
 
     def checkpoint(self, opt, done):
         root = self.req.get("checkpoint_dir", "")

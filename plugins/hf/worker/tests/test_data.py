@@ -3,6 +3,8 @@ import os
 import tempfile
 import unittest
 
+import torch
+
 from dag_hf_worker import data
 from dag_hf_worker.channel import WorkerError
 from dag_hf_worker.losses import IGNORE
@@ -108,6 +110,11 @@ class BatchingTest(unittest.TestCase):
         self.assertEqual([len(b) for b in epoch], [4, 4, 2])
         self.assertEqual(data.batch_indices(n, bs, 7, 1), epoch[1])
         self.assertNotEqual(data.batch_indices(n, bs, 7, 3), epoch[0])  # reshuffled
+
+    def test_to_device_on_the_host(self):
+        t = torch.tensor([[1, 2], [3, 4]])
+        self.assertTrue(torch.equal(data.to_device(t, "cpu"), t))
+        self.assertTrue(torch.equal(data.to_device(t, torch.device("cpu")), t))
 
     def test_collate_pads_right(self):
         ids, mask, labels = data.collate([([1, 2, 3], [IGNORE, 2, 3]), ([4], [4])], 0)

@@ -78,6 +78,15 @@ class LogProbTest(unittest.TestCase):
         self.assertEqual(got.dtype, torch.float32)
 
 
+class DPOMetricTensorTest(unittest.TestCase):
+    def test_same_as_the_floats(self):
+        lv = torch.tensor([0.5, 0.7])
+        ch, rj = torch.tensor([1.0, -1.0]), torch.tensor([0.0, 0.0])
+        t = losses.dpo_metric_tensor(lv, ch, rj)
+        self.assertEqual(dict(zip(losses.METRICS, t.tolist())), losses.dpo_metrics(lv, ch, rj))
+        self.assertAlmostEqual(losses.dpo_metrics(lv, ch, rj)["reward_accuracy"], 0.5)
+
+
 class TokenNLLTest(unittest.TestCase):
     def test_matches_shifted_cross_entropy(self):
         torch.manual_seed(0)

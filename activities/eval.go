@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
@@ -93,36 +92,16 @@ func (a *Activities) evaluate(ctx context.Context, studyName string, n *study.No
 				return RunResult{}, err
 			}
 		}
-		sents, err := readInput(paths[plugins.InputData], eval.ReadSentences)
+		rep, err := eval.EvaluateSafetyNode(ctx, scorer, paths[plugins.InputData], scoreBatch, progress)
 		if err != nil {
-			return RunResult{}, fmt.Errorf("node %s: data: %w", n.ID, err)
-		}
-		rep, err := eval.EvaluateSafety(ctx, scorer, sents, scoreBatch, progress)
-		if err != nil {
-			return RunResult{}, err
+			return RunResult{}, fmt.Errorf("node %s: %w", n.ID, err)
 		}
 		for _, g := range eval.SortedGroups(rep.Groups) {
 			res.Metrics[g] = rep.Groups[g].Score
 		}
 		result = rep
 	} else {
-		name, _ := n.Params["task"].(string)
-		task, err := eval.Lookup(name)
-		if err != nil {
-			return RunResult{}, fmt.Errorf("node %s: %w", n.ID, err)
-		}
-		shots, limit := intParam(n.Params["shots"]), intParam(n.Params["limit"])
-		docs, err := readInput(paths[plugins.InputData], func(f io.Reader) ([]eval.Doc, error) { return eval.ReadDocs(task, f, limit) })
-		if err != nil {
-			return RunResult{}, fmt.Errorf("node %s: data: %w", n.ID, err)
-		}
-		var fewshot []eval.Doc
-		if p := paths["fewshot"]; p != "" {
-			if fewshot, err = readInput(p, func(f io.Reader) ([]eval.Doc, error) { return eval.ReadDocs(task, f, 0) }); err != nil {
-				return RunResult{}, fmt.Errorf("node %s: fewshot: %w", n.ID, err)
-			}
-		}
-		rep, err := eval.Evaluate(ctx, scorer, task, docs, fewshot, shots, scoreBatch, progress)
+		rep, err := eval.EvaluateNode(ctx, scorer, n.Params, paths[plugins.InputData], paths["fewshot"], scoreBatch, progress)
 		if err != nil {
 			return RunResult{}, fmt.Errorf("node %s: %w", n.ID, err)
 		}
@@ -149,48 +128,4 @@ func (a *Activities) evaluate(ctx context.Context, studyName string, n *study.No
 	}
 	res.Outputs = map[string]digest.Digest{study.OutResult: d}
 	return res, nil
-}
-
-// readInput opens a data folder's records: data.jsonl, else data.json,
-// else its only file.
-func readInput[T any](dir string, read func(io.Reader) ([]T, error)) ([]T, error) {
-	path := ""
-	for _, name := range []string{"data.jsonl", "data.json"} {
-		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
-			path = filepath.Join(dir, name)
-			break
-		}
-	}
-	if path == "" {
-		ents, err := os.ReadDir(dir)
-		if err != nil {
-			return nil, err
-		}
-		if len(ents) != 1 || ents[0].IsDir() {
-			return nil, fmt.Errorf("%s: no data.jsonl or data.json: %w", dir, errdefs.ErrInvalidArgument)
-		}
-		path = filepath.Join(dir, ents[0].Name())
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return read(f)
-}
-
-// intParam reads a JSON-decoded number (0 when absent).
-func intParam(v any) int {
-	switch x := v.(type) {
-	case int:
-		return x
-	case int64:
-		return int(x)
-	case float64:
-		return int(x)
-	case json.Number:
-		i, _ := x.Int64()
-		return int(i)
-	}
-	return 0
 }

@@ -123,6 +123,21 @@ func PutResult(ctx context.Context, s Store, r Result) error {
 // ErrInvalidArgument. Entry blobs are checked for presence only; their bytes
 // are verified when they are read. A nil Outputs comes back as an empty map.
 func GetResult(ctx context.Context, s Store, key digest.Digest) (Result, error) {
+	r, err := PeekResult(ctx, s, key)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := checkResultBlobs(ctx, s, r); err != nil {
+		return Result{}, fmt.Errorf("get result %s: %w", key, err)
+	}
+	return r, nil
+}
+
+// PeekResult returns the result recorded under key without checking that
+// its blobs are stored, for what only reads the record (who produced it,
+// when): ErrNotFound without a record, ErrDataLoss when it does not
+// decode or names another key.
+func PeekResult(ctx context.Context, s Records, key digest.Digest) (Result, error) {
 	name, err := resultName(key)
 	if err != nil {
 		return Result{}, fmt.Errorf("get result: %w", err)
@@ -145,29 +160,6 @@ func GetResult(ctx context.Context, s Store, key digest.Digest) (Result, error) 
 	}
 	if r.Outputs == nil {
 		r.Outputs = map[string]digest.Digest{}
-	}
-	if err := checkResultBlobs(ctx, s, r); err != nil {
-		return Result{}, fmt.Errorf("get result %s: %w", key, err)
-	}
-	return r, nil
-}
-
-// PeekResult returns the result recorded under key without checking that
-// its blobs are stored, for what only reads the record (who produced it,
-// when): ErrNotFound without a record, ErrDataLoss when it does not
-// decode or names another key.
-func PeekResult(ctx context.Context, s Records, key digest.Digest) (Result, error) {
-	name, err := resultName(key)
-	if err != nil {
-		return Result{}, fmt.Errorf("peek result: %w", err)
-	}
-	b, err := s.GetRecord(ctx, name)
-	if err != nil {
-		return Result{}, fmt.Errorf("peek result %s: %w", key, err)
-	}
-	var r Result
-	if err := json.Unmarshal(b, &r); err != nil || r.Key != key {
-		return Result{}, fmt.Errorf("peek result %s: record does not decode as its result: %w", key, errdefs.ErrDataLoss)
 	}
 	return r, nil
 }

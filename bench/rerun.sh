@@ -5,8 +5,7 @@
 #   bench/rerun.sh            # builds bin/ first
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export GOEXPERIMENT="${GOEXPERIMENT:-simd}"
-go build -o bin/ ./cmd/...
+make build # the project's build settings, so bin/'s plugin digests match make's
 home=$(mktemp -d)
 trap 'pid=$(sed -n "s/.*\"pid\": \([0-9]*\).*/\1/p" "$home/server.json" 2>/dev/null); [ -n "$pid" ] && kill "$pid"; rm -rf "$home"' EXIT
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -22,8 +23,8 @@ var adapterCases = map[string][]map[string]any{
 	"openorca": {nil, {"template": "raw"}},
 }
 
-// goldenOutput prepares a data node and returns its output folder's files,
-// in order.
+// goldenOutput prepares a data node and returns its output folder: each
+// file's name, mode, size and bytes, in order.
 func goldenOutput(t *testing.T, s artifacts.Store, n *study.Node) []byte {
 	t.Helper()
 	out, err := prep(t, s, n)
@@ -41,7 +42,7 @@ func goldenOutput(t *testing.T, s artifacts.Store, n *study.Node) []byte {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b.WriteString(e.Path + "\n")
+		fmt.Fprintf(&b, "%s %o %d\n", e.Path, e.Mode, e.Size)
 		b.Write(data)
 	}
 	return b.Bytes()

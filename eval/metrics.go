@@ -112,7 +112,9 @@ func MeanStderr(xs []float64) (mean, stderr float64) {
 	}
 	var ss float64
 	for _, x := range xs {
-		ss += (x - mean) * (x - mean)
+		// The conversion rounds the product, so no CPU fuses it into the
+		// sum: results are the same on every architecture.
+		ss += float64((x - mean) * (x - mean))
 	}
 	n := float64(len(xs))
 	return mean, math.Sqrt(ss/(n-1)) / math.Sqrt(n)
@@ -125,9 +127,9 @@ func Pooled(means, stderrs []float64, sizes []int) (mean, stderr float64) {
 	var n, pooled float64
 	for i, s := range sizes {
 		f := float64(s)
-		mean += means[i] * f
+		mean += float64(means[i] * f) // rounded products: see MeanStderr
 		n += f
-		pooled += (f - 1) * stderrs[i] * stderrs[i] * f
+		pooled += float64((f - 1) * stderrs[i] * stderrs[i] * f)
 	}
 	if n == 0 {
 		return 0, 0

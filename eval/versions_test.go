@@ -1,14 +1,13 @@
 package eval
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"hash/fnv"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/dagproject/dag/errdefs"
 	"github.com/dagproject/dag/internal/versiontest"
 )
 
@@ -45,47 +44,85 @@ func readGolden[T any](t *testing.T, name string, read func(*os.File) ([]T, erro
 	return v
 }
 
+// folderOf puts a golden file into a fresh folder as data.jsonl, as a
+// data node's output is materialised.
+func folderOf(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "golden", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "data.jsonl"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 // TestVersions pins each task's and the safety score's output on the
-// golden files (testdata/golden) to its version: the documents, every
-// request with and without few-shot examples, and the reports.
+// golden files (testdata/golden) to its version: what an eval or safety
+// node computes from its params and input folders (EvaluateNode), with
+// and without few-shot examples and a limit, and the requests it sends.
 func TestVersions(t *testing.T) {
 	for _, name := range TaskNames() {
 		task, _ := Lookup(name)
 		t.Run(name, func(t *testing.T) {
+			data, fewshot := folderOf(t, name+".jsonl"), folderOf(t, name+"-fewshot.jsonl")
 			docs := readGolden(t, name+".jsonl", func(f *os.File) ([]Doc, error) { return ReadDocs(task, f, 0) })
-			fewshot := readGolden(t, name+"-fewshot.jsonl", func(f *os.File) ([]Doc, error) { return ReadDocs(task, f, 0) })
-			var out bytes.Buffer
-			enc := json.NewEncoder(&out)
-			must(t, enc.Encode(docs))
-			for _, shots := range []int{0, 3} {
-				ctxs, err := Contexts(task, docs, fewshot, shots)
+			fs := readGolden(t, name+"-fewshot.jsonl", func(f *os.File) ([]Doc, error) { return ReadDocs(task, f, 0) })
+			out := []any{docs}
+			for _, params := range []map[string]any{
+				{"task": name, "shots": int64(0)},
+				{"task": name, "shots": int64(3), "limit": int64(7)},
+			} {
+				p, err := DecodeTaskParams(params)
 				if err != nil {
 					t.Fatal(err)
 				}
-				must(t, enc.Encode(Requests(docs, ctxs)))
-				rep, err := Evaluate(context.Background(), goldenScorer{}, task, docs, fewshot, shots, 5, nil)
+				few := fewshot
+				if p.Shots == 0 {
+					few = ""
+				}
+				rep, err := EvaluateNode(context.Background(), goldenScorer{}, params, data, few, 5, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
-				must(t, enc.Encode(rep))
+				n := len(docs)
+				if p.Limit > 0 {
+					n = p.Limit
+				}
+				ctxs, err := Contexts(task, docs[:n], fs, p.Shots)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, Requests(docs[:n], ctxs), rep)
 			}
-			versiontest.Check(t, "eval.task/"+name, task.Version, "Version in eval/tasks.go", out.Bytes())
+			versiontest.Check(t, "eval.task/"+name, task.Version, "Version in eval/tasks.go", versiontest.JSON(t, out...))
 		})
 	}
 	t.Run("safenlp", func(t *testing.T) {
 		sents := readGolden(t, "safenlp.jsonl", func(f *os.File) ([]Sentence, error) { return ReadSentences(f) })
-		var out bytes.Buffer
-		enc := json.NewEncoder(&out)
-		must(t, enc.Encode(SafetyRequests(sents)))
-		rep, err := EvaluateSafety(context.Background(), goldenScorer{}, sents, 7, nil)
+		rep, err := EvaluateSafetyNode(context.Background(), goldenScorer{}, folderOf(t, "safenlp.jsonl"), 7, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		must(t, enc.Encode(rep))
 		vec := readGolden(t, "../safenlp-implicithate-vector.csv", func(f *os.File) ([]Sentence, error) { return ReadPerplexityCSV(f) })
-		must(t, enc.Encode(SafetyScores(vec)))
-		versiontest.Check(t, "eval.safenlp", SafeNLPVersion, "SafeNLPVersion in eval/safenlp.go", out.Bytes())
+		out := versiontest.JSON(t, SafetyRequests(sents), rep, SafetyScores(vec))
+		versiontest.Check(t, "eval.safenlp", SafeNLPVersion, "SafeNLPVersion in eval/safenlp.go", out)
 	})
+}
+
+// TestDecodeTaskParams checks that an eval node's params decode strictly.
+func TestDecodeTaskParams(t *testing.T) {
+	p, err := DecodeTaskParams(map[string]any{"task": "mmlu", "shots": int64(5), "limit": 3.0})
+	if err != nil || p != (TaskParams{Task: "mmlu", Shots: 5, Limit: 3}) {
+		t.Errorf("%+v %v", p, err)
+	}
+	for _, bad := range []map[string]any{{"task": "mmlu", "shot": 5}, {"task": 3}, {"task": "mmlu", "shots": "five"}} {
+		if _, err := DecodeTaskParams(bad); !errdefs.IsInvalidArgument(err) {
+			t.Errorf("%v: %v, want InvalidArgument", bad, err)
+		}
+	}
 }
 
 func must(t *testing.T, err error) {

@@ -20,12 +20,14 @@ func TestBuiltinVersionsEnterKeys(t *testing.T) {
 	plugin := study.Impl{Name: "tinylm", Digest: digest.FromString("bin"), Protocol: 1}
 	in := map[string]digest.Digest{"model": digest.FromString("m"), "data": digest.FromString("d")}
 	nodes := map[string]*study.Node{
-		"data":   {ID: "data/shp", Kind: study.KindData, Params: map[string]any{"format": "jsonl", "adapter": "shp"}, Source: &study.Source{URI: "shp.jsonl", Format: "jsonl"}},
-		"raw":    {ID: "data/corpus", Kind: study.KindData, Params: map[string]any{"format": "text", "adapter": "text"}, Source: &study.Source{URI: "c.txt", Format: "text"}},
-		"eval":   {ID: "eval/mmlu@base", Kind: study.KindEval, Params: map[string]any{"task": "mmlu", "shots": int64(0)}, Inputs: []study.Input{{Name: "data"}, {Name: "model"}}},
-		"safety": {ID: "safety@base", Kind: study.KindSafety, Inputs: []study.Input{{Name: "data"}, {Name: "model"}}},
-		"sft":    {ID: "sft/a", Kind: study.KindSFT, Params: map[string]any{"steps": int64(3)}, Inputs: []study.Input{{Name: "data"}, {Name: "model"}}},
-		"report": {ID: "report", Kind: study.KindReport},
+		"data":     {ID: "data/shp", Kind: study.KindData, Params: map[string]any{"format": "jsonl", "adapter": "shp"}, Source: &study.Source{URI: "shp.jsonl", Format: "jsonl"}},
+		"raw":      {ID: "data/corpus", Kind: study.KindData, Params: map[string]any{"format": "text", "adapter": "text"}, Source: &study.Source{URI: "c.txt", Format: "text"}},
+		"eval":     {ID: "eval/mmlu@base", Kind: study.KindEval, Params: map[string]any{"task": "mmlu", "shots": int64(0)}, Inputs: []study.Input{{Name: "data"}, {Name: "model"}}},
+		"safety":   {ID: "safety@base", Kind: study.KindSafety, Inputs: []study.Input{{Name: "data"}, {Name: "model"}}},
+		"pretrain": {ID: "pretrain/base", Kind: study.KindPretrain, Params: map[string]any{"steps": int64(3)}, Inputs: []study.Input{{Name: "data"}}},
+		"sft":      {ID: "sft/a", Kind: study.KindSFT, Params: map[string]any{"steps": int64(3)}, Inputs: []study.Input{{Name: "data"}, {Name: "model"}}},
+		"dpo":      {ID: "dpo/a+b", Kind: study.KindDPO, Params: map[string]any{"beta": 0.1}, Inputs: []study.Input{{Name: "data"}, {Name: "model"}}},
+		"report":   {ID: "report", Kind: study.KindReport},
 	}
 	impl := func(n *study.Node) study.Impl {
 		if b, ok := planner.Builtin(n); ok {
@@ -49,9 +51,10 @@ func TestBuiltinVersionsEnterKeys(t *testing.T) {
 		json.Unmarshal(pre.Encode(), &m)
 		return pre.Key(), m["impl"].(map[string]any)
 	}
+	mmlu, _ := eval.Lookup("mmlu")
 	want := map[string]map[string]any{
 		"data":   {"datasets.adapter/shp": datasets.AdapterVersion("shp")},
-		"eval":   {"eval.task/mmlu": "1"},
+		"eval":   {"eval.task/mmlu": mmlu.Version},
 		"safety": {"eval.safenlp": eval.SafeNLPVersion},
 	}
 	before := map[string]digest.Digest{}
@@ -72,7 +75,6 @@ func TestBuiltinVersionsEnterKeys(t *testing.T) {
 		t.Errorf("data impl version %v, want datasets.Version %s", im["version"], datasets.Version)
 	}
 
-	mmlu, _ := eval.Lookup("mmlu")
 	old := mmlu.Version
 	mmlu.Version = old + "-bumped"
 	defer func() { mmlu.Version = old }()

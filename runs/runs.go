@@ -79,9 +79,11 @@ type Record struct {
 	Workflow  string        `json:"workflow"`
 	Plan      digest.Digest `json:"plan"`
 	Status    Status        `json:"status"`
-	Started   time.Time     `json:"started"`
-	Finished  time.Time     `json:"finished"`
-	Nodes     []NodeRecord  `json:"nodes"`
+	// Error says why a failed run failed.
+	Error    string       `json:"error,omitempty"`
+	Started  time.Time    `json:"started"`
+	Finished time.Time    `json:"finished"`
+	Nodes    []NodeRecord `json:"nodes"`
 }
 
 // NodeRecord is one node of a Record: its state at the end of the run
@@ -100,9 +102,6 @@ func (r Record) State() State {
 	}
 	return s
 }
-
-// maxRecordSize bounds a run record read into memory.
-const maxRecordSize = 64 << 20
 
 // recordName is where a run's record is kept: runs/<namespace>/<run>. A
 // namespace or run ID that cannot be part of a record name is
@@ -162,9 +161,6 @@ func Get(ctx context.Context, s artifacts.Records, namespace, run string) (Recor
 	b, err := s.GetRecord(ctx, name)
 	if err != nil {
 		return Record{}, fmt.Errorf("run record %s: %w", run, err)
-	}
-	if len(b) > maxRecordSize {
-		return Record{}, fmt.Errorf("run record %s: %d bytes: %w", run, len(b), errdefs.ErrDataLoss)
 	}
 	var r Record
 	if err := json.Unmarshal(b, &r); err != nil {

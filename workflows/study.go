@@ -87,12 +87,12 @@ func Study(ctx workflow.Context, in StudyInput) (runs.State, error) {
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumAttempts: 5},
 	})
 	if err := workflow.ExecuteActivity(short, a.LoadGraph, in.Plan).Get(ctx, &g); err != nil {
-		return runs.State{}, err
+		return end(ctx, in, runs.State{Study: in.Study, Nodes: []runs.NodeState{}}, runs.StatusFailed, err)
 	}
 	routed := workflow.GetVersion(ctx, versionQueues, workflow.DefaultVersion, versionQueuesOnly) >= versionQueuesOnly
 	s := newScheduler(g)
 	if err := workflow.SetQueryHandler(ctx, QueryState, func() (runs.State, error) { return s.snapshot(in.Study), nil }); err != nil {
-		return runs.State{}, err
+		return end(ctx, in, s.snapshot(in.Study), runs.StatusFailed, err)
 	}
 
 	done := workflow.NewChannel(ctx)
@@ -138,26 +138,32 @@ func Study(ctx workflow.Context, in StudyInput) (runs.State, error) {
 		running--
 		s.finish(r, workflow.Now(ctx))
 	}
-	var err error
-	status := runs.StatusCompleted
 	if ctx.Err() != nil {
 		s.cancelPending()
-		status, err = runs.StatusCancelled, temporal.NewCanceledError()
-	} else if failed := s.failed(); len(failed) > 0 {
-		status, err = runs.StatusFailed, temporal.NewApplicationError(
-			fmt.Sprintf("%d node(s) failed: %s", len(failed), strings.Join(failed, ", ")), "NodesFailed")
+		return end(ctx, in, s.snapshot(in.Study), runs.StatusCancelled, temporal.NewCanceledError())
 	}
-	if workflow.GetVersion(quiet, versionRunRecord, workflow.DefaultVersion, versionRunRecordOnly) >= versionRunRecordOnly {
-		recordRun(quiet, in, s.snapshot(in.Study), status)
+	if failed := s.failed(); len(failed) > 0 {
+		return end(ctx, in, s.snapshot(in.Study), runs.StatusFailed, temporal.NewApplicationError(
+			fmt.Sprintf("%d node(s) failed: %s", len(failed), strings.Join(failed, ", ")), "NodesFailed"))
 	}
-	return s.snapshot(in.Study), err
+	return end(ctx, in, s.snapshot(in.Study), runs.StatusCompleted, nil)
 }
 
-// recordRun stores the run's record (runs.Record) as its last step, so
-// its status and report outlive Temporal's retention. A record that
-// cannot be written is logged, not a failure: every node's result is in
-// the store already.
-func recordRun(ctx workflow.Context, in StudyInput, st runs.State, status runs.Status) {
+// end finishes a run: it stores the run's record (runs.Record) as its
+// last step, so its status and report outlive Temporal's retention, and
+// returns the final state and error. A record that cannot be written is
+// logged, not a failure: every node's result is in the store already.
+// (A run that is terminated or times out ends without this step, and
+// without a record.)
+func end(ctx workflow.Context, in StudyInput, st runs.State, status runs.Status, err error) (runs.State, error) {
+	quiet, _ := workflow.NewDisconnectedContext(ctx) // a cancelled run records too
+	if workflow.GetVersion(quiet, versionRunRecord, workflow.DefaultVersion, versionRunRecordOnly) >= versionRunRecordOnly {
+		recordRun(quiet, in, st, status, err)
+	}
+	return st, err
+}
+
+func recordRun(ctx workflow.Context, in StudyInput, st runs.State, status runs.Status, failure error) {
 	var a *activities.Activities
 	info := workflow.GetInfo(ctx)
 	rec := runs.Record{
@@ -165,6 +171,9 @@ func recordRun(ctx workflow.Context, in StudyInput, st runs.State, status runs.S
 		Run: info.WorkflowExecution.RunID, Workflow: info.WorkflowExecution.ID,
 		Started: info.WorkflowStartTime, Finished: workflow.Now(ctx),
 		Nodes: make([]runs.NodeRecord, len(st.Nodes)),
+	}
+	if failure != nil && status == runs.StatusFailed {
+		rec.Error = rootMessage(failure)
 	}
 	for i, n := range st.Nodes {
 		rec.Nodes[i] = runs.NodeRecord{NodeState: n}

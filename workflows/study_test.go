@@ -21,11 +21,13 @@ import (
 
 // TestReplay replays a recorded run of each released version of the
 // workflow: a change that breaks determinism for runs in flight fails
-// here. v1 predates workflow versions; run-record is the current one
-// (record one with go test ./cmd/dag -run TestIncrementalReruns
-// -record-history NAME, after every workflow change).
+// here. v1 predates workflow versions, queues-leases routes stages to
+// class queues, run-record (the current one) stores a run record at the
+// end. After every workflow change, record a history of the new version
+// with go test ./cmd/dag -run TestIncrementalReruns -record-history NAME
+// and add NAME here.
 func TestReplay(t *testing.T) {
-	for _, name := range []string{"v1", "run-record"} {
+	for _, name := range []string{"v1", "queues-leases", "run-record"} {
 		t.Run(name, func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflowWithOptions(Study, workflow.RegisterOptions{Name: StudyWorkflow})
@@ -66,6 +68,30 @@ func newRecordingEnv(t *testing.T, rec *runs.Record) *testsuite.TestWorkflowEnvi
 			return nil
 		})
 	return env
+}
+
+// TestRunRecordWhenThePlanDoesNotLoad checks that a run that fails before
+// its first node still leaves a record saying why.
+func TestRunRecordWhenThePlanDoesNotLoad(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterWorkflowWithOptions(Study, workflow.RegisterOptions{Name: StudyWorkflow})
+	var a *activities.Activities
+	env.RegisterActivity(a)
+	env.OnActivity(a.LoadGraph, mock.Anything, mock.Anything).Return(activities.Graph{},
+		temporal.NewNonRetryableApplicationError("plan sha256:0 is not in the store", "NotFound", nil))
+	var rec runs.Record
+	env.OnActivity(a.RecordRun, mock.Anything, mock.Anything).Return(func(_ context.Context, r runs.Record) error {
+		rec = r
+		return nil
+	})
+	env.ExecuteWorkflow(StudyWorkflow, StudyInput{Study: "t", Namespace: "ns", Plan: digest.FromString("plan")})
+	if env.GetWorkflowError() == nil {
+		t.Fatal("a run whose plan does not load must fail")
+	}
+	if rec.Status != runs.StatusFailed || !strings.Contains(rec.Error, "is not in the store") || rec.Study != "t" {
+		t.Errorf("record: %+v", rec)
+	}
 }
 
 // TestRunRecordOfEachEnding checks that a run stores its record as its

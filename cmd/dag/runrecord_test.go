@@ -41,7 +41,7 @@ func TestRunOutlivesTemporalHistory(t *testing.T) {
 	t.Setenv("DAG_PLUGIN_PATH", tinylmPlugins(t))
 	file := writeEvalStudy(t)
 	home := t.TempDir()
-	startServer(t, home)
+	stopServer := runServer(t, home)
 	r := submitWait(t, file, home)
 
 	ctx := context.Background()
@@ -68,6 +68,10 @@ func TestRunOutlivesTemporalHistory(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	// No server from here on: an ended run's status and report need only
+	// the store.
+	sess.close()
+	stopServer()
 
 	code, out, errs := dag(t, "status", r.Run, "--json", "--home", home)
 	var st runJSON
@@ -91,6 +95,9 @@ func TestRunOutlivesTemporalHistory(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "from its run record") {
 		t.Errorf("text status of a deleted run should say where it comes from:\n%s", out)
 	}
+	if _, err := os.Stat(filepath.Join(home, "server.json")); !os.IsNotExist(err) {
+		t.Errorf("reading an ended run started a server: %v", err)
+	}
 
 	// The record names who produced each result: this run, for all of them.
 	store, err := fsstore.Open(filepath.Join(home, "store"))
@@ -110,10 +117,12 @@ func TestRunOutlivesTemporalHistory(t *testing.T) {
 		}
 	}
 
-	// Without the record the run is gone for good.
+	// Without the record the run is gone for good (Temporal is asked, and
+	// does not have it either).
 	if err := store.DeleteRecord(ctx, "runs/default/"+r.Run); err != nil {
 		t.Fatal(err)
 	}
+	runServer(t, home)
 	code, _, errs = dag(t, "status", r.Run, "--home", home)
 	if code == 0 || !strings.Contains(errs, "no run record in the store") {
 		t.Errorf("status without history or record: exit %d %s", code, errs)
@@ -122,6 +131,37 @@ func TestRunOutlivesTemporalHistory(t *testing.T) {
 	if code == 0 || !strings.Contains(errs, "want a run ID") {
 		t.Errorf("a quote in RUN must be refused before it reaches a query: exit %d %s", code, errs)
 	}
+}
+
+// runServer runs `dag server` for home in this process and returns the
+// function that stops it (also called when the test ends).
+func runServer(t *testing.T, home string, flags ...string) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	go func() { done <- run(ctx, append([]string{"server", "--home", home}, flags...), os.Stderr, os.Stderr) }()
+	stopped := false
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Error("dag server did not stop")
+		}
+	}
+	t.Cleanup(stop)
+	g := &globals{home: home}
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if _, ok := g.liveServer(ctx); ok {
+			return stop
+		}
+	}
+	t.Fatal("dag server did not come up")
+	return stop
 }
 
 // TestServerRetention checks the embedded namespace's retention: 30 days
@@ -140,28 +180,25 @@ func TestServerRetention(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		flags []string
+		env   string
 		want  time.Duration
-	}{{nil, 30 * 24 * time.Hour}, {[]string{"--retention", "48h"}, 48 * time.Hour}} {
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan int)
-		go func() {
-			done <- run(ctx, append([]string{"server", "--home", home}, tc.flags...), os.Stderr, os.Stderr)
-		}()
-		g := &globals{home: home}
-		for i := 0; i < 600; i++ {
-			if _, ok := g.liveServer(ctx); ok {
-				break
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+	}{
+		{nil, "", 30 * 24 * time.Hour},
+		{[]string{"--retention", "48h"}, "", 48 * time.Hour},
+		{nil, "72h", 72 * time.Hour},
+	} {
+		t.Setenv("DAG_RETENTION", tc.env)
+		stop := runServer(t, home, tc.flags...)
 		if got := retention(); got != tc.want {
-			t.Errorf("server %v: retention %s, want %s", tc.flags, got, tc.want)
+			t.Errorf("server %v, DAG_RETENTION=%q: retention %s, want %s", tc.flags, tc.env, got, tc.want)
 		}
-		cancel()
-		<-done
+		stop()
 	}
-	code, _, errs := dag(t, "server", "--home", t.TempDir(), "--retention", "-1h")
-	if code == 0 || !strings.Contains(errs, "positive duration") {
-		t.Errorf("a negative retention: exit %d %s", code, errs)
+	t.Setenv("DAG_RETENTION", "")
+	for _, bad := range []string{"-1h", "30m"} {
+		code, _, errs := dag(t, "server", "--home", t.TempDir(), "--retention", bad)
+		if code == 0 || !strings.Contains(errs, "at least 1h") {
+			t.Errorf("--retention %s: exit %d %s", bad, code, errs)
+		}
 	}
 }

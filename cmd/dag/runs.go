@@ -46,8 +46,8 @@ type runView struct {
 	state    runs.State
 	progress map[string]activities.Progress // running nodes' heartbeats
 	closed   bool
-	// record is set when the view comes from the store's run record
-	// (Temporal no longer has the run).
+	// record is set when the view comes from the store's run record, as
+	// for every named run that has ended.
 	record bool
 }
 

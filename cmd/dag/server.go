@@ -30,7 +30,7 @@ func newServerCommand(g *globals) *cobra.Command {
 and a worker for every queue, until interrupted. Other dag commands with the same home find
 it through <home>/server.json. With --idle-exit, it stops after that long
 with no running study. Closed runs stay in Temporal for --retention (env
-DAG_SERVER_RETENTION); dag status and dag report read older runs from the
+DAG_RETENTION); dag status and dag report read older runs from the
 run records in the store.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -48,15 +48,16 @@ run records in the store.`,
 				}
 				wc = parsed
 			}
-			if v := os.Getenv("DAG_SERVER_RETENTION"); v != "" && !cmd.Flags().Changed("retention") {
+			if v := os.Getenv("DAG_RETENTION"); v != "" && !cmd.Flags().Changed("retention") {
 				d, err := time.ParseDuration(v)
-				if err != nil || d <= 0 {
-					return fmt.Errorf("DAG_SERVER_RETENTION=%q: want a positive duration such as 720h: %w", v, errdefs.ErrInvalidArgument)
+				if err != nil {
+					return fmt.Errorf("DAG_RETENTION=%q: want a duration such as 720h: %w", v, errdefs.ErrInvalidArgument)
 				}
 				retention = d
 			}
-			if retention <= 0 {
-				return fmt.Errorf("--retention %s: want a positive duration: %w", retention, errdefs.ErrInvalidArgument)
+			if retention < time.Hour {
+				// Temporal refuses less on a namespace that exists.
+				return fmt.Errorf("retention %s: want at least 1h: %w", retention, errdefs.ErrInvalidArgument)
 			}
 			sess, err := g.startEmbedded(ctx, wc, retention)
 			if err != nil {

@@ -17,7 +17,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 )
 
-var updateHistory = flag.String("record-history", "", "record the cold run's workflow history as workflows/testdata/study-history-NAME.json (a replay test of the current workflow version)")
+var recordHistory = flag.String("record-history", "", "record the cold run's workflow history as workflows/testdata/study-history-NAME.json (a replay test of the current workflow version)")
 
 // saveHistory writes a run's event history as JSON for the workflow
 // replay test.
@@ -231,8 +231,8 @@ func TestIncrementalReruns(t *testing.T) {
 		}
 	}
 
-	if *updateHistory != "" {
-		saveHistory(t, home, cold.Run, "../../workflows/testdata/study-history-"+*updateHistory+".json")
+	if *recordHistory != "" {
+		saveHistory(t, home, cold.Run, "../../workflows/testdata/study-history-"+*recordHistory+".json")
 	}
 
 	again := submitWait(t, file, home)

@@ -22,6 +22,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -39,18 +40,20 @@ type golden struct {
 
 // Check compares output, the built-in component's output on the test's
 // fixed inputs, with what was recorded for version. where names the
-// constant that holds the version, for the message.
+// constant that holds the version, for the message. Versions are positive
+// integers that only grow: going back to an old number would serve the
+// old entries made under it as hits.
 func Check(t testing.TB, component, version, where string, output []byte) {
 	t.Helper()
+	if n, err := strconv.Atoi(version); err != nil || n < 1 {
+		t.Fatalf("%s: version %q (%s): want a positive integer", component, version, where)
+	}
 	path := filepath.Join("testdata", "versions", strings.NewReplacer("/", "_", ":", "_").Replace(component)+".json")
 	got := golden{Component: component, Version: version, Output: digest.FromBytes(output)}
 	var want golden
 	b, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		if !*update {
-			t.Fatalf("%s: no recorded output (%s); run go test -run Versions -update-versions", component, path)
-		}
 	case err != nil:
 		t.Fatal(err)
 	default:
@@ -61,12 +64,14 @@ func Check(t testing.TB, component, version, where string, output []byte) {
 	switch {
 	case want == got:
 		return
-	case want.Version == version && want.Output != "":
+	case want.Version == version:
 		t.Fatalf("%s: its output on the golden inputs changed (%s -> %s) but its version is still %q: "+
 			"bump VERSION (%s), then run go test -run Versions -update-versions. "+
 			"Old cache entries would otherwise be served as hits.", component, short(want.Output), short(got.Output), version, where)
+	case want.Version != "" && !above(version, want.Version):
+		t.Fatalf("%s: version %q is not above the recorded %q (%s): a version only grows", component, version, want.Version, where)
 	case !*update:
-		t.Fatalf("%s: version %q, recorded %q: run go test -run Versions -update-versions to record its output", component, version, want.Version)
+		t.Fatalf("%s: version %q has no recorded output (%s): run go test -run Versions -update-versions", component, version, path)
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
@@ -83,9 +88,63 @@ func Check(t testing.TB, component, version, where string, output []byte) {
 	t.Logf("%s: recorded version %q with output %s", component, version, short(got.Output))
 }
 
+// above reports whether version v is a larger integer than w.
+func above(v, w string) bool {
+	a, errA := strconv.Atoi(v)
+	b, errB := strconv.Atoi(w)
+	return errA == nil && errB == nil && a > b
+}
+
 func short(d digest.Digest) string {
 	if s := d.Encoded(); len(s) > 12 {
 		return d.Algorithm().String() + ":" + s[:12]
 	}
 	return d.String()
+}
+
+// JSON encodes values as JSON lines with every number rounded to 10
+// significant digits, so that a golden output does not depend on the last
+// bits of floating-point arithmetic (fused multiply-adds on some CPUs).
+func JSON(t testing.TB, values ...any) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	for _, v := range values {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber()
+		var tree any
+		if err := dec.Decode(&tree); err != nil {
+			t.Fatal(err)
+		}
+		b, err = json.Marshal(rounded(tree))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out.Write(b)
+		out.WriteByte('\n')
+	}
+	return out.Bytes()
+}
+
+func rounded(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		f, err := x.Float64()
+		if err != nil {
+			return x
+		}
+		return json.Number(strconv.FormatFloat(f, 'g', 10, 64))
+	case map[string]any:
+		for k, e := range x {
+			x[k] = rounded(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = rounded(e)
+		}
+	}
+	return v
 }

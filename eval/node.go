@@ -1,0 +1,102 @@
+package eval
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// TaskParams are an eval node's parameters, as study.Compile writes them.
+type TaskParams struct {
+	Task string `json:"task"`
+	// Shots is the number of few-shot examples (0: none).
+	Shots int `json:"shots"`
+	// Limit > 0 scores only the first Limit documents.
+	Limit int `json:"limit,omitempty"`
+}
+
+// DecodeTaskParams reads an eval node's params strictly: an unknown field
+// or a mistyped value is InvalidArgument.
+func DecodeTaskParams(params map[string]any) (TaskParams, error) {
+	var p TaskParams
+	b, err := json.Marshal(params)
+	if err != nil {
+		return p, invalid("eval params: %v", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return p, invalid("eval params: %v", err)
+	}
+	return p, nil
+}
+
+// EvaluateNode is what an eval node computes from its params and its
+// materialised inputs: the task's documents from the data folder (and the
+// few-shot folder, "" for none; ReadFolder), every request scored by s in
+// batches, and the report.
+func EvaluateNode(ctx context.Context, s Scorer, params map[string]any, data, fewshot string, batch int, progress func(done, total int)) (Report, error) {
+	p, err := DecodeTaskParams(params)
+	if err != nil {
+		return Report{}, err
+	}
+	t, err := Lookup(p.Task)
+	if err != nil {
+		return Report{}, err
+	}
+	docs, err := ReadFolder(data, func(r io.Reader) ([]Doc, error) { return ReadDocs(t, r, p.Limit) })
+	if err != nil {
+		return Report{}, fmt.Errorf("data: %w", err)
+	}
+	var shots []Doc
+	if fewshot != "" {
+		if shots, err = ReadFolder(fewshot, func(r io.Reader) ([]Doc, error) { return ReadDocs(t, r, 0) }); err != nil {
+			return Report{}, fmt.Errorf("fewshot: %w", err)
+		}
+	}
+	return Evaluate(ctx, s, t, docs, shots, p.Shots, batch, progress)
+}
+
+// EvaluateSafetyNode is what a safety node computes from its materialised
+// data folder: every sentence's perplexity, scored by s, and the SafeNLP
+// scores.
+func EvaluateSafetyNode(ctx context.Context, s Scorer, data string, batch int, progress func(done, total int)) (SafetyReport, error) {
+	sents, err := ReadFolder(data, ReadSentences)
+	if err != nil {
+		return SafetyReport{}, fmt.Errorf("data: %w", err)
+	}
+	return EvaluateSafety(ctx, s, sents, batch, progress)
+}
+
+// ReadFolder reads the records of a data node's output folder: data.jsonl,
+// else data.json, else its only file. Any other folder is
+// InvalidArgument.
+func ReadFolder[T any](dir string, read func(io.Reader) ([]T, error)) ([]T, error) {
+	path := ""
+	for _, name := range []string{"data.jsonl", "data.json"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			path = filepath.Join(dir, name)
+			break
+		}
+	}
+	if path == "" {
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			return nil, err
+		}
+		if len(ents) != 1 || ents[0].IsDir() {
+			return nil, invalid("%s: no data.jsonl or data.json", dir)
+		}
+		path = filepath.Join(dir, ents[0].Name())
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return read(f)
+}

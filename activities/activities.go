@@ -15,6 +15,7 @@ import (
 	"github.com/dagproject/dag/planner"
 	"github.com/dagproject/dag/plugins"
 	"github.com/dagproject/dag/plugins/host"
+	"github.com/dagproject/dag/runs"
 	"github.com/dagproject/dag/study"
 )
 
@@ -73,7 +74,7 @@ func (a *Activities) plan(ctx context.Context, d digest.Digest) (*study.Plan, er
 	return p, nil
 }
 
-func (a *Activities) node(ctx context.Context, in NodeInput) (*study.Plan, *study.Node, error) {
+func (a *Activities) node(ctx context.Context, in runs.NodeRef) (*study.Plan, *study.Node, error) {
 	p, err := a.plan(ctx, in.Plan)
 	if err != nil {
 		return nil, nil, err
@@ -139,7 +140,7 @@ func joinClasses(cs []plugins.Resource) string {
 
 // preimage describes a node for keying, with the implementation this
 // worker would run it with.
-func (a *Activities) preimage(ctx context.Context, in NodeInput, n *study.Node) (study.Preimage, host.Info, error) {
+func (a *Activities) preimage(ctx context.Context, in runs.NodeRef, n *study.Node) (study.Preimage, host.Info, error) {
 	inputs := make(map[string]digest.Digest, len(in.Inputs)+1)
 	for k, v := range in.Inputs {
 		inputs[k] = v
@@ -166,61 +167,61 @@ func (a *Activities) preimage(ctx context.Context, in NodeInput, n *study.Node) 
 }
 
 // LoadGraph returns a stored plan's nodes and wiring.
-func (a *Activities) LoadGraph(ctx context.Context, plan digest.Digest) (Graph, error) {
+func (a *Activities) LoadGraph(ctx context.Context, plan digest.Digest) (runs.Graph, error) {
 	p, err := a.plan(ctx, plan)
 	if err != nil {
-		return Graph{}, classify(err)
+		return runs.Graph{}, classify(err)
 	}
-	g := Graph{Study: p.Study, Nodes: make([]GraphNode, len(p.Nodes))}
+	g := runs.Graph{Study: p.Study, Nodes: make([]runs.GraphNode, len(p.Nodes))}
 	for i, n := range p.Nodes {
-		g.Nodes[i] = GraphNode{ID: n.ID, Kind: n.Kind, Inputs: n.Inputs, Deps: n.Deps}
+		g.Nodes[i] = runs.GraphNode{ID: n.ID, Kind: n.Kind, Inputs: n.Inputs, Deps: n.Deps}
 	}
 	return g, nil
 }
 
 // Lookup computes a node's key and checks the store for its result. On a
 // miss, when in.Claim is set, it also claims the key's lease for that run
-// (see Lease) and checks again, since the holder of a lease that just
+// (see runs.Lease) and checks again, since the holder of a lease that just
 // ended may have published the key between the two.
-func (a *Activities) Lookup(ctx context.Context, in NodeInput) (LookupResult, error) {
-	p, n, err := a.node(ctx, in)
+func (a *Activities) Lookup(ctx context.Context, in runs.LookupInput) (runs.LookupResult, error) {
+	p, n, err := a.node(ctx, in.NodeRef)
 	if err != nil {
-		return LookupResult{}, classify(err)
+		return runs.LookupResult{}, classify(err)
 	}
-	pre, _, err := a.preimage(ctx, in, n)
+	pre, _, err := a.preimage(ctx, in.NodeRef, n)
 	if err != nil {
-		return LookupResult{}, classify(err)
+		return runs.LookupResult{}, classify(err)
 	}
 	key := pre.Key()
 	if n.NoCache {
-		return LookupResult{Key: key, Never: true}, nil
+		return runs.LookupResult{Key: key}, nil
 	}
 	r, err := artifacts.GetResult(ctx, a.store, key)
 	a.opts.observer.lookup(ctx, p.Study, n, key, err)
 	switch {
 	case err == nil:
-		return LookupResult{Key: key, Hit: true, Outputs: r.Outputs}, nil
+		return runs.LookupResult{Key: key, Hit: true, Outputs: r.Outputs}, nil
 	case !errdefs.IsNotFound(err):
-		return LookupResult{}, classify(err)
+		return runs.LookupResult{}, classify(err)
 	case in.Claim == nil:
-		return LookupResult{Key: key}, nil
+		return runs.LookupResult{Key: key}, nil
 	}
-	lease, err := a.claim(ctx, LeaseRequest{Key: key, Holder: *in.Claim})
+	lease, err := a.claim(ctx, runs.LeaseRequest{Key: key, Holder: *in.Claim})
 	if err != nil {
-		return LookupResult{}, classify(err)
+		return runs.LookupResult{}, classify(err)
 	}
 	if lease.Granted {
 		r, err := artifacts.GetResult(ctx, a.store, key)
 		switch {
 		case err == nil:
 			_ = a.Release(ctx, lease) // best effort: the lease also ends once the key is published
-			return LookupResult{Key: key, Hit: true, Outputs: r.Outputs}, nil
+			return runs.LookupResult{Key: key, Hit: true, Outputs: r.Outputs}, nil
 		case !errdefs.IsNotFound(err):
 			_ = a.Release(ctx, lease) // the workflow retries the lookup, claiming anew
-			return LookupResult{}, classify(err)
+			return runs.LookupResult{}, classify(err)
 		}
 	}
-	return LookupResult{Key: key, Lease: &lease}, nil
+	return runs.LookupResult{Key: key, Lease: &lease}, nil
 }
 
 // runDir makes a fresh scratch folder for one attempt.

@@ -15,6 +15,7 @@ import (
 	"github.com/dagproject/dag/eval"
 	"github.com/dagproject/dag/plugins"
 	"github.com/dagproject/dag/plugins/host"
+	"github.com/dagproject/dag/runs"
 	"github.com/dagproject/dag/study"
 )
 
@@ -52,49 +53,49 @@ var _ eval.Scorer = (*pluginScorer)(nil)
 // heartbeating requests done of total, and stores result.json as the
 // node's result folder. A bad task, parameter or record is
 // InvalidArgument.
-func (a *Activities) evaluate(ctx context.Context, studyName string, n *study.Node, in NodeInput, key digest.Digest, info host.Info) (RunResult, error) {
+func (a *Activities) evaluate(ctx context.Context, studyName string, n *study.Node, in runs.NodeRef, key digest.Digest, info host.Info) (runs.RunResult, error) {
 	dir, err := a.runDir(key)
 	if err != nil {
-		return RunResult{}, err
+		return runs.RunResult{}, err
 	}
 	defer os.RemoveAll(dir)
 	paths := map[string]string{}
 	for name, d := range in.Inputs {
 		path := filepath.Join(dir, "in", name)
 		if err := a.materializeModel(ctx, d, path); err != nil {
-			return RunResult{}, fmt.Errorf("input %s: %w", name, err)
+			return runs.RunResult{}, fmt.Errorf("input %s: %w", name, err)
 		}
 		paths[name] = path
 	}
 	if paths[plugins.InputModel] == "" || paths[plugins.InputData] == "" {
-		return RunResult{}, fmt.Errorf("node %s: needs model and data inputs: %w", n.ID, errdefs.ErrInvalidArgument)
+		return runs.RunResult{}, fmt.Errorf("node %s: needs model and data inputs: %w", n.ID, errdefs.ErrInvalidArgument)
 	}
 
 	logPath := a.logPath(studyName, n.ID)
 	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
-		return RunResult{}, err
+		return runs.RunResult{}, err
 	}
 	client, err := host.Launch(ctx, info.Path, info.Digest, append(a.opts.observer.hostOptions(), host.WithLogPath(logPath))...)
 	if err != nil {
-		return RunResult{}, err
+		return runs.RunResult{}, err
 	}
 	defer client.Close()
 	scorer := &pluginScorer{client: client, checkpoint: paths[plugins.InputModel]}
 	progress := func(done, total int) {
-		activity.RecordHeartbeat(ctx, Progress{Step: int64(done), Total: int64(total)})
+		activity.RecordHeartbeat(ctx, runs.Progress{Step: int64(done), Total: int64(total)})
 	}
 
 	var result any
-	res := RunResult{Metrics: map[string]float64{}}
+	res := runs.RunResult{Metrics: map[string]float64{}}
 	if n.Kind == study.KindSafety {
 		if len(n.Params) > 0 {
 			if scorer.params, err = json.Marshal(n.Params); err != nil {
-				return RunResult{}, err
+				return runs.RunResult{}, err
 			}
 		}
 		rep, err := eval.EvaluateSafetyNode(ctx, scorer, paths[plugins.InputData], scoreBatch, progress)
 		if err != nil {
-			return RunResult{}, fmt.Errorf("node %s: %w", n.ID, err)
+			return runs.RunResult{}, fmt.Errorf("node %s: %w", n.ID, err)
 		}
 		for _, g := range eval.SortedGroups(rep.Groups) {
 			res.Metrics[g] = rep.Groups[g].Score
@@ -103,7 +104,7 @@ func (a *Activities) evaluate(ctx context.Context, studyName string, n *study.No
 	} else {
 		rep, err := eval.EvaluateNode(ctx, scorer, n.Params, paths[plugins.InputData], paths["fewshot"], scoreBatch, progress)
 		if err != nil {
-			return RunResult{}, fmt.Errorf("node %s: %w", n.ID, err)
+			return runs.RunResult{}, fmt.Errorf("node %s: %w", n.ID, err)
 		}
 		for m, v := range rep.Metrics {
 			res.Metrics[m] = v.Value
@@ -113,18 +114,18 @@ func (a *Activities) evaluate(ctx context.Context, studyName string, n *study.No
 
 	out := filepath.Join(dir, "out")
 	if err := os.MkdirAll(out, 0o755); err != nil {
-		return RunResult{}, err
+		return runs.RunResult{}, err
 	}
 	b, err := json.MarshalIndent(result, "", "  ")
 	if err != nil {
-		return RunResult{}, fmt.Errorf("node %s: result: %w", n.ID, err)
+		return runs.RunResult{}, fmt.Errorf("node %s: result: %w", n.ID, err)
 	}
-	if err := os.WriteFile(filepath.Join(out, "result.json"), append(b, '\n'), 0o644); err != nil {
-		return RunResult{}, err
+	if err := os.WriteFile(filepath.Join(out, eval.ResultFile), append(b, '\n'), 0o644); err != nil {
+		return runs.RunResult{}, err
 	}
 	d, err := artifacts.PutDir(ctx, a.store, out)
 	if err != nil {
-		return RunResult{}, fmt.Errorf("store result: %w", err)
+		return runs.RunResult{}, fmt.Errorf("store result: %w", err)
 	}
 	res.Outputs = map[string]digest.Digest{study.OutResult: d}
 	return res, nil

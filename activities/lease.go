@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/opencontainers/go-digest"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/activity"
@@ -14,92 +13,48 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/dagproject/dag/artifacts"
+	"github.com/dagproject/dag/runs"
 )
 
-// Leases make a node that two runs need at once execute once: the first
-// run to claim a key (Lookup with NodeInput.Claim) starts the key's lease
-// workflow and executes the node; the others wait for that workflow to
-// end (AwaitLease) and then look the key up again (design.md §3: a per-key workflow with conflict policy
-// USE_EXISTING, since child workflows cannot attach to a running ID).
-const (
-	// LeaseWorkflow is the lease workflow's registered name.
-	LeaseWorkflow = "dag.Lease"
-	// SignalRelease ends a lease; its payload is the holder's run ID.
-	SignalRelease = "release"
-	// memoHolder is the lease workflow's memo field naming its holder.
-	memoHolder = "holder"
-)
-
-// Holder is a run that holds (or asks for) the lease on a node's key.
-type Holder struct {
-	Workflow string `json:"workflow"`
-	Run      string `json:"run"`
-	Study    string `json:"study"`
-	Node     string `json:"node"`
-	// Queue is the holder workflow's task queue; its lease workflow runs
-	// there too (stage queues have no workflow workers).
-	Queue string `json:"queue"`
-}
-
-// String is how a waiting node names the run it waits on.
-func (h Holder) String() string {
-	return fmt.Sprintf("run %s of study %s (node %s)", h.Run, h.Study, h.Node)
-}
-
-// LeaseRequest asks for the lease on one key.
-type LeaseRequest struct {
-	Key    digest.Digest `json:"key"`
-	Holder Holder        `json:"holder"`
-}
-
-// Lease is a claim's answer: whether the asker holds the key's lease, and
-// the lease workflow to wait on or release.
-type Lease struct {
-	Granted bool   `json:"granted"`
-	ID      string `json:"id,omitempty"` // "" when leases are off
-	Run     string `json:"run,omitempty"`
-	Holder  Holder `json:"holder"`
-}
-
-// LeaseID is the workflow ID of a key's lease.
-func LeaseID(key digest.Digest) string { return "dag-lease-" + key.Encoded() }
+// memoHolder is the lease workflow's memo field naming its holder.
+const memoHolder = "holder"
 
 // claim starts the key's lease workflow, or finds the one running, and
 // says who holds it. Retried claims by the same run are granted again.
-func (a *Activities) claim(ctx context.Context, req LeaseRequest) (Lease, error) {
+func (a *Activities) claim(ctx context.Context, req runs.LeaseRequest) (runs.Lease, error) {
 	c := a.opts.temporal
 	if c == nil {
-		return Lease{Granted: true, Holder: req.Holder}, nil
+		return runs.Lease{Granted: true, Holder: req.Holder}, nil
 	}
-	id := LeaseID(req.Key)
+	id := runs.LeaseID(req.Key)
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       id,
 		TaskQueue:                req.Holder.Queue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		Memo:                     map[string]any{memoHolder: req.Holder},
-	}, LeaseWorkflow, req)
+	}, runs.LeaseWorkflow, req)
 	if err != nil {
-		return Lease{}, fmt.Errorf("claim %s: %w", req.Key, err)
+		return runs.Lease{}, fmt.Errorf("claim %s: %w", req.Key, err)
 	}
 	desc, err := c.DescribeWorkflowExecution(ctx, id, run.GetRunID())
 	if err != nil {
-		return Lease{}, fmt.Errorf("claim %s: %w", req.Key, err)
+		return runs.Lease{}, fmt.Errorf("claim %s: %w", req.Key, err)
 	}
-	var holder Holder
+	var holder runs.Holder
 	p := desc.GetWorkflowExecutionInfo().GetMemo().GetFields()[memoHolder]
 	if p == nil {
-		return Lease{}, fmt.Errorf("claim %s: lease %s has no holder", req.Key, id)
+		return runs.Lease{}, fmt.Errorf("claim %s: lease %s has no holder", req.Key, id)
 	}
 	if err := converter.GetDefaultDataConverter().FromPayload(p, &holder); err != nil {
-		return Lease{}, fmt.Errorf("claim %s: lease holder: %w", req.Key, err)
+		return runs.Lease{}, fmt.Errorf("claim %s: lease holder: %w", req.Key, err)
 	}
-	return Lease{Granted: holder.Run == req.Holder.Run, ID: id, Run: run.GetRunID(), Holder: holder}, nil
+	return runs.Lease{Granted: holder.Run == req.Holder.Run, ID: id, Run: run.GetRunID(), Holder: holder}, nil
 }
 
 // AwaitLease blocks until the lease ends (its holder released it or
 // closed), heartbeating whom it waits on so the Web UI shows it.
-func (a *Activities) AwaitLease(ctx context.Context, l Lease) error {
+func (a *Activities) AwaitLease(ctx context.Context, l runs.Lease) error {
 	if a.opts.temporal == nil || l.ID == "" {
 		return nil
 	}
@@ -123,11 +78,11 @@ func (a *Activities) AwaitLease(ctx context.Context, l Lease) error {
 }
 
 // Release ends a lease this run holds; a lease already gone is fine.
-func (a *Activities) Release(ctx context.Context, l Lease) error {
+func (a *Activities) Release(ctx context.Context, l runs.Lease) error {
 	if a.opts.temporal == nil || l.ID == "" || !l.Granted {
 		return nil
 	}
-	err := a.opts.temporal.SignalWorkflow(ctx, l.ID, "", SignalRelease, l.Holder.Run)
+	err := a.opts.temporal.SignalWorkflow(ctx, l.ID, "", runs.SignalRelease, l.Holder.Run)
 	var nf *serviceerror.NotFound
 	if err != nil && !errors.As(err, &nf) {
 		return fmt.Errorf("release %s: %w", l.ID, err)
@@ -139,7 +94,7 @@ func (a *Activities) Release(ctx context.Context, l Lease) error {
 // published, or its holder's run has ended (a terminated run cannot
 // release). The lease workflow asks every minute, so a lost release
 // signal delays waiters by a minute, not for ever.
-func (a *Activities) LeaseOver(ctx context.Context, req LeaseRequest) (bool, error) {
+func (a *Activities) LeaseOver(ctx context.Context, req runs.LeaseRequest) (bool, error) {
 	if _, err := artifacts.GetResult(ctx, a.store, req.Key); err == nil {
 		return true, nil
 	}

@@ -25,9 +25,9 @@ func WithWorker(identity string, classes ...plugins.Resource) Option {
 	return func(o *options) { o.identity, o.classes = identity, classes }
 }
 
-// WithTemporal gives the lease activities (Claim, AwaitLease, Release,
-// OwnerClosed) the client they start, watch and signal lease workflows
-// with. Without it every Claim is granted: nothing is deduplicated across
+// WithTemporal gives the lease steps (Lookup's claim, AwaitLease, Release
+// and LeaseOver) the client they start, watch and signal lease workflows
+// with. Without it every claim is granted: nothing is deduplicated across
 // runs. Default: none.
 func WithTemporal(c client.Client) Option {
 	return func(o *options) { o.temporal = c }

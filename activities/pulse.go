@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dagproject/dag/runs"
 	"go.temporal.io/sdk/activity"
 )
 
@@ -18,11 +19,11 @@ const pulseEvery = 5 * time.Second
 // dead worker.
 type pulse struct {
 	mu sync.Mutex
-	p  Progress
+	p  runs.Progress
 }
 
 // update changes the progress and heartbeats it at once.
-func (b *pulse) update(ctx context.Context, change func(*Progress)) {
+func (b *pulse) update(ctx context.Context, change func(*runs.Progress)) {
 	b.mu.Lock()
 	change(&b.p)
 	p := b.p
@@ -43,7 +44,7 @@ func (b *pulse) start(ctx context.Context) (stop func()) {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				b.update(ctx, func(*Progress) {})
+				b.update(ctx, func(*runs.Progress) {})
 			}
 		}
 	}()

@@ -17,19 +17,20 @@ import (
 	"github.com/dagproject/dag/planner"
 	"github.com/dagproject/dag/plugins"
 	"github.com/dagproject/dag/plugins/host"
+	"github.com/dagproject/dag/runs"
 	"github.com/dagproject/dag/study"
 )
 
 // Run executes a node and publishes its result: blobs first, the result
 // record last, so a failed or cancelled attempt leaves no cache entry.
-func (a *Activities) Run(ctx context.Context, in NodeInput) (RunResult, error) {
-	p, n, err := a.node(ctx, in)
+func (a *Activities) Run(ctx context.Context, in runs.RunInput) (runs.RunResult, error) {
+	p, n, err := a.node(ctx, in.NodeRef)
 	if err != nil {
-		return RunResult{}, classify(err)
+		return runs.RunResult{}, classify(err)
 	}
-	pre, info, err := a.preimage(ctx, in, n)
+	pre, info, err := a.preimage(ctx, in.NodeRef, n)
 	if err != nil {
-		return RunResult{}, classify(err)
+		return runs.RunResult{}, classify(err)
 	}
 	key := pre.Key()
 	if in.LookupFirst && !n.NoCache {
@@ -37,14 +38,14 @@ func (a *Activities) Run(ctx context.Context, in NodeInput) (RunResult, error) {
 		switch {
 		case err == nil:
 			a.opts.observer.lookup(ctx, p.Study, n, key, nil)
-			return RunResult{Key: key, Outputs: r.Outputs, Cached: true}, nil
+			return runs.RunResult{Key: key, Outputs: r.Outputs, Cached: true}, nil
 		case !errdefs.IsNotFound(err):
-			return RunResult{}, classify(err)
+			return runs.RunResult{}, classify(err)
 		}
 		a.opts.observer.lookup(ctx, p.Study, n, key, err)
 	}
 	started := time.Now()
-	var res RunResult
+	var res runs.RunResult
 	producer := artifacts.Producer{Host: a.host, Worker: a.opts.identity, Run: in.Run}
 	switch {
 	case n.Kind == study.KindData:
@@ -52,19 +53,19 @@ func (a *Activities) Run(ctx context.Context, in NodeInput) (RunResult, error) {
 		res.Outputs, err = datasets.Prepare(ctx, a.store, n, in.Source)
 	case n.Kind.Trains():
 		producer.Plugin, producer.PluginDigest = info.Name, info.Digest
-		res, err = a.train(ctx, p.Study, n, in, key, info)
+		res, err = a.train(ctx, p.Study, n, in.NodeRef, key, info)
 	case n.Kind == study.KindEval || n.Kind == study.KindSafety:
 		producer.Plugin, producer.PluginDigest = info.Name, info.Digest
-		res, err = a.evaluate(ctx, p.Study, n, in, key, info)
+		res, err = a.evaluate(ctx, p.Study, n, in.NodeRef, key, info)
 	case n.Kind == study.KindReport:
 		producer.Plugin = planner.ReportImpl.Name
-		res, err = a.report(ctx, p.Study, n, in, key)
+		res, err = a.report(ctx, p.Study, n, in.NodeRef, key)
 	default:
 		err = fmt.Errorf("node %s: unknown stage kind %s: %w", n.ID, n.Kind, errdefs.ErrInvalidArgument)
 	}
 	a.opts.observer.run(ctx, p.Study, n, key, info, started, err)
 	if err != nil {
-		return RunResult{}, classify(err)
+		return runs.RunResult{}, classify(err)
 	}
 	if n.NoCache {
 		// Outputs are stored (downstream nodes read them), but no result
@@ -73,7 +74,7 @@ func (a *Activities) Run(ctx context.Context, in NodeInput) (RunResult, error) {
 		return res, nil
 	}
 	if _, err := planner.Publish(ctx, a.store, in.Namespace, p.Study, n.ID, pre.Encode(), res.Outputs, producer, started, time.Now()); err != nil {
-		return RunResult{}, classify(err)
+		return runs.RunResult{}, classify(err)
 	}
 	if in.Lease != nil && in.Lease.Granted {
 		// Best effort: waiters also see the lease end once the lease
@@ -84,13 +85,13 @@ func (a *Activities) Run(ctx context.Context, in NodeInput) (RunResult, error) {
 	return res, nil
 }
 
-// train runs a pretrain, SFT or DPO node through its plugin. Progress and
+// train runs a pretrain, SFT or DPO node through its plugin. runs.Progress and
 // each stored checkpoint go into heartbeats; a retried attempt resumes
 // from the checkpoint its predecessor last reported.
-func (a *Activities) train(ctx context.Context, studyName string, n *study.Node, in NodeInput, key digest.Digest, info host.Info) (RunResult, error) {
+func (a *Activities) train(ctx context.Context, studyName string, n *study.Node, in runs.NodeRef, key digest.Digest, info host.Info) (runs.RunResult, error) {
 	dir, err := a.runDir(key)
 	if err != nil {
-		return RunResult{}, err
+		return runs.RunResult{}, err
 	}
 	defer os.RemoveAll(dir)
 
@@ -102,36 +103,36 @@ func (a *Activities) train(ctx context.Context, studyName string, n *study.Node,
 	}
 	for _, d := range []string{req.OutputDir, req.CheckpointDir} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
-			return RunResult{}, err
+			return runs.RunResult{}, err
 		}
 	}
 	for name, d := range in.Inputs {
 		path := filepath.Join(dir, "in", name)
 		if err := a.materializeModel(ctx, d, path); err != nil {
-			return RunResult{}, fmt.Errorf("input %s: %w", name, err)
+			return runs.RunResult{}, fmt.Errorf("input %s: %w", name, err)
 		}
 		req.Inputs[name] = path
 	}
-	var hb Progress
-	var res RunResult
+	var hb runs.Progress
+	var res runs.RunResult
 	if activity.HasHeartbeatDetails(ctx) && activity.GetHeartbeatDetails(ctx, &hb) == nil && hb.Checkpoint != "" {
 		path := filepath.Join(dir, "in", plugins.InputResume)
 		if err := artifacts.Materialize(ctx, a.store, hb.Checkpoint, path); err != nil {
-			return RunResult{}, fmt.Errorf("resume checkpoint: %w", err)
+			return runs.RunResult{}, fmt.Errorf("resume checkpoint: %w", err)
 		}
 		req.Inputs[plugins.InputResume] = path
 		res.Resumed = hb.CheckpointStep
 	}
 	if req.Params, err = json.Marshal(n.Params); err != nil {
-		return RunResult{}, err
+		return runs.RunResult{}, err
 	}
 	logPath := a.logPath(studyName, n.ID)
 	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
-		return RunResult{}, err
+		return runs.RunResult{}, err
 	}
 	client, err := host.Launch(ctx, info.Path, info.Digest, append(a.opts.observer.hostOptions(), host.WithLogPath(logPath))...)
 	if err != nil {
-		return RunResult{}, err
+		return runs.RunResult{}, err
 	}
 	defer client.Close()
 
@@ -139,9 +140,9 @@ func (a *Activities) train(ctx context.Context, studyName string, n *study.Node,
 	emit := plugins.EmitterFunc(func(ctx context.Context, ev plugins.Event) error {
 		switch ev.Type {
 		case plugins.EventProgress:
-			beat.update(ctx, func(p *Progress) { p.Step, p.Total = ev.Step, ev.Total })
+			beat.update(ctx, func(p *runs.Progress) { p.Step, p.Total = ev.Step, ev.Total })
 		case plugins.EventMetrics:
-			beat.update(ctx, func(p *Progress) { p.Step, p.Metrics = ev.Step, ev.Metrics })
+			beat.update(ctx, func(p *runs.Progress) { p.Step, p.Metrics = ev.Step, ev.Metrics })
 			a.opts.observer.trainMetrics(ctx, info.Name, n.Kind, ev.Metrics)
 		case plugins.EventCheckpoint:
 			d, err := artifacts.PutDir(ctx, a.store, ev.Dir)
@@ -149,7 +150,7 @@ func (a *Activities) train(ctx context.Context, studyName string, n *study.Node,
 				return fmt.Errorf("store checkpoint at step %d: %w", ev.Step, err)
 			}
 			os.RemoveAll(ev.Dir) // stored; the plugin no longer needs it
-			beat.update(ctx, func(p *Progress) { p.Checkpoint, p.CheckpointStep = d, ev.Step })
+			beat.update(ctx, func(p *runs.Progress) { p.Checkpoint, p.CheckpointStep = d, ev.Step })
 		}
 		return nil
 	})
@@ -157,16 +158,16 @@ func (a *Activities) train(ctx context.Context, studyName string, n *study.Node,
 	defer stop()
 	tr, err := client.Train(ctx, req, emit)
 	if err != nil {
-		return RunResult{}, err
+		return runs.RunResult{}, err
 	}
 	res.Metrics = tr.Metrics
 	lin := lineage{Kind: string(n.Kind), Parent: in.Inputs[plugins.InputModel], Data: in.Inputs[plugins.InputData]}
 	if err := writeLineage(req.OutputDir, lin); err != nil {
-		return RunResult{}, err
+		return runs.RunResult{}, err
 	}
 	model, err := artifacts.PutDir(ctx, a.store, req.OutputDir)
 	if err != nil {
-		return RunResult{}, fmt.Errorf("store model: %w", err)
+		return runs.RunResult{}, fmt.Errorf("store model: %w", err)
 	}
 	res.Outputs = map[string]digest.Digest{study.OutModel: model}
 	return res, nil

@@ -10,6 +10,10 @@ import (
 	"path/filepath"
 )
 
+// ResultFile is the one file of an eval or safety node's output folder:
+// its Report or SafetyReport as JSON.
+const ResultFile = "result.json"
+
 // TaskParams are an eval node's parameters, as study.Compile writes them.
 type TaskParams struct {
 	Task string `json:"task"`

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/dagproject/dag/errdefs"
+	"github.com/dagproject/dag/eval"
 	"github.com/dagproject/dag/plugins"
 	"github.com/dagproject/dag/study"
 )
@@ -47,12 +48,12 @@ func InputFile(name string) string {
 	if strings.HasPrefix(name, study.CurveInput) {
 		return plugins.MetricsFile
 	}
-	return ResultFile
+	return eval.ResultFile
 }
 
-// ResultFile is the file of an eval or safety node's output the report
-// reads.
-const ResultFile = "result.json"
+// DocumentFile is the one file of a report node's output folder: its
+// Document as JSON.
+const DocumentFile = "report.json"
 
 // BuildNode is what a report node computes: the document of its params
 // and of the InputFile of each of its inputs, by input name. Bad params

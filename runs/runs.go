@@ -1,5 +1,7 @@
-// Package runs holds what a run of a study is, as every part of dag sees
-// it: each node's outcome in the workflow's state, and the run record the
+// Package runs is what a run of a study is, as the workflows, the
+// activities, the worker and the CLI share it: the names registered with
+// Temporal, each activity's input and result, the lease protocol (api.go),
+// each node's outcome in the workflow's state, and the run record the
 // store keeps once the run has ended, so that `dag status` and `dag
 // report` answer long after Temporal has dropped the run's history
 // (docs/caching.md, "Run records").

@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/dagproject/dag/activities"
+	"github.com/dagproject/dag/runs"
 )
 
 // leaseChecks is how many holder checks a lease run makes before it
@@ -16,14 +17,14 @@ const leaseChecks = 500
 // Lease holds the lease on one key for its holder (activities.Lookup
 // starts it): it ends when the holder releases it, or when a check finds
 // the key published or the holder's run closed (activities.LeaseOver).
-func Lease(ctx workflow.Context, req activities.LeaseRequest) error {
+func Lease(ctx workflow.Context, req runs.LeaseRequest) error {
 	holder := req.Holder
 	var a *activities.Activities
 	check := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: time.Minute,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumAttempts: 3},
 	})
-	release := workflow.GetSignalChannel(ctx, activities.SignalRelease)
+	release := workflow.GetSignalChannel(ctx, runs.SignalRelease)
 	for i := 0; i < leaseChecks; i++ {
 		released := false
 		tctx, cancel := workflow.WithCancel(ctx)
@@ -44,5 +45,5 @@ func Lease(ctx workflow.Context, req activities.LeaseRequest) error {
 			return nil
 		}
 	}
-	return workflow.NewContinueAsNewError(ctx, activities.LeaseWorkflow, req)
+	return workflow.NewContinueAsNewError(ctx, runs.LeaseWorkflow, req)
 }

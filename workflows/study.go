@@ -16,40 +16,6 @@ import (
 	"github.com/dagproject/dag/study"
 )
 
-// Names registered with Temporal.
-const (
-	StudyWorkflow = "dag.Study"
-	QueryState    = "state"
-	TaskQueue     = "dag"
-)
-
-// StudyInput starts a run of a stored plan.
-type StudyInput struct {
-	Study     string        `json:"study"`
-	Namespace string        `json:"namespace"`
-	Plan      digest.Digest `json:"plan"`
-	// Sources are the uploaded sources of data nodes, by node ID.
-	Sources map[string]digest.Digest `json:"sources"`
-	// Parallelism bounds nodes in flight (default 4).
-	Parallelism int `json:"parallelism,omitempty"`
-	// Force re-executes these nodes even when cached, overwriting their
-	// entries; what depends on them re-runs only if their outputs change.
-	Force []string `json:"force,omitempty"`
-	// Classes are the resource classes (cpu, gpu) of the nodes' plugins,
-	// by node ID, as the submitting client found them; a node's lookup and
-	// run go to that class's queue (QueueFor). Missing nodes go to cpu.
-	Classes map[string]string `json:"classes,omitempty"`
-}
-
-// QueueFor is the task queue of stages of a resource class. Workflows and
-// lease bookkeeping run on TaskQueue, which every worker polls.
-func QueueFor(class string) string {
-	if class == "" {
-		class = "cpu"
-	}
-	return TaskQueue + "-" + class
-}
-
 // Workflow versions (workflow.GetVersion).
 const (
 	// versionQueues routes stages to class queues and deduplicates
@@ -75,13 +41,13 @@ type nodeDone struct {
 
 // Study runs a plan. It returns the final state; when a node failed the
 // error lists them (and the state is still queryable).
-func Study(ctx workflow.Context, in StudyInput) (runs.State, error) {
+func Study(ctx workflow.Context, in runs.StudyInput) (runs.State, error) {
 	if in.Parallelism <= 0 {
 		in.Parallelism = 4
 	}
 	var a *activities.Activities
 	info := workflow.GetInfo(ctx)
-	var g activities.Graph
+	var g runs.Graph
 	short := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 2 * time.Minute,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumAttempts: 5},
@@ -91,7 +57,7 @@ func Study(ctx workflow.Context, in StudyInput) (runs.State, error) {
 	}
 	routed := workflow.GetVersion(ctx, versionQueues, workflow.DefaultVersion, versionQueuesOnly) >= versionQueuesOnly
 	s := newScheduler(g)
-	if err := workflow.SetQueryHandler(ctx, QueryState, func() (runs.State, error) { return s.snapshot(in.Study), nil }); err != nil {
+	if err := workflow.SetQueryHandler(ctx, runs.QueryState, func() (runs.State, error) { return s.snapshot(in.Study), nil }); err != nil {
 		return end(ctx, in, s.snapshot(in.Study), runs.StatusFailed, err)
 	}
 
@@ -109,17 +75,17 @@ func Study(ctx workflow.Context, in StudyInput) (runs.State, error) {
 				}
 				n := s.nodes[id]
 				n.Outcome, n.Started = runs.Running, workflow.Now(ctx)
-				nin := activities.NodeInput{
+				nin := runs.NodeRef{
 					Plan: in.Plan, Namespace: in.Namespace, Node: id,
 					Inputs: s.inputs(id), Source: in.Sources[id], Run: info.WorkflowExecution.RunID,
 				}
 				running++
 				how := nodeRun{force: forced(in.Force, id)}
 				if routed {
-					how.queue = QueueFor(in.Classes[id])
+					how.queue = runs.QueueFor(in.Classes[id])
 					how.direct = !leased(n.Kind)
 					if leased(n.Kind) {
-						how.holder = &activities.Holder{Workflow: info.WorkflowExecution.ID, Run: info.WorkflowExecution.RunID, Study: in.Study, Node: id, Queue: info.TaskQueueName}
+						how.holder = &runs.Holder{Workflow: info.WorkflowExecution.ID, Run: info.WorkflowExecution.RunID, Study: in.Study, Node: id, Queue: info.TaskQueueName}
 						how.waiting = func(on string) { n.Waiting = on }
 					}
 				}
@@ -155,7 +121,7 @@ func Study(ctx workflow.Context, in StudyInput) (runs.State, error) {
 // logged, not a failure: every node's result is in the store already.
 // (A run that is terminated or times out ends without this step, and
 // without a record.)
-func end(ctx workflow.Context, in StudyInput, st runs.State, status runs.Status, err error) (runs.State, error) {
+func end(ctx workflow.Context, in runs.StudyInput, st runs.State, status runs.Status, err error) (runs.State, error) {
 	quiet, _ := workflow.NewDisconnectedContext(ctx) // a cancelled run records too
 	if workflow.GetVersion(quiet, versionRunRecord, workflow.DefaultVersion, versionRunRecordOnly) >= versionRunRecordOnly {
 		recordRun(quiet, in, st, status, err)
@@ -163,7 +129,7 @@ func end(ctx workflow.Context, in StudyInput, st runs.State, status runs.Status,
 	return st, err
 }
 
-func recordRun(ctx workflow.Context, in StudyInput, st runs.State, status runs.Status, failure error) {
+func recordRun(ctx workflow.Context, in runs.StudyInput, st runs.State, status runs.Status, failure error) {
 	var a *activities.Activities
 	info := workflow.GetInfo(ctx)
 	rec := runs.Record{
@@ -179,7 +145,7 @@ func recordRun(ctx workflow.Context, in StudyInput, st runs.State, status runs.S
 		rec.Nodes[i] = runs.NodeRecord{NodeState: n}
 	}
 	opts := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		ActivityID:          "record",
+		ActivityID:          runs.RecordActivityID,
 		StartToCloseTimeout: 2 * time.Minute,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 30 * time.Second, MaximumAttempts: 10},
 	})
@@ -211,7 +177,7 @@ type nodeRun struct {
 	queue string
 	// holder, when set, takes the key's lease before executing, so
 	// concurrent runs needing the same key execute it once.
-	holder *activities.Holder
+	holder *runs.Holder
 	// waiting records the run this node waits on.
 	waiting func(string)
 	// direct runs the node with one activity that looks it up first
@@ -223,28 +189,28 @@ type nodeRun struct {
 // a lease holder, the lookup also claims the key's lease on a miss; while
 // another run holds it the node waits for that run, then looks again: a
 // hit is reused, a miss (the holder failed) claims again.
-func runNode(ctx workflow.Context, in activities.NodeInput, how nodeRun) nodeDone {
+func runNode(ctx workflow.Context, ref runs.NodeRef, how nodeRun) nodeDone {
 	var a *activities.Activities
 	if how.direct {
-		in.LookupFirst = !how.force
-		return execute(ctx, in, how)
+		return execute(ctx, runs.RunInput{NodeRef: ref, LookupFirst: !how.force}, how)
 	}
 	lookupOpts := workflow.ActivityOptions{
-		ActivityID:          "lookup:" + in.Node,
+		ActivityID:          runs.LookupActivityID(ref.Node),
 		TaskQueue:           how.queue,
 		StartToCloseTimeout: 10 * time.Minute,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumAttempts: 5},
 	}
+	look := runs.LookupInput{NodeRef: ref}
 	if how.holder != nil && !how.force {
-		in.Claim = how.holder
+		look.Claim = how.holder
 	}
-	var lr activities.LookupResult
-	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, lookupOpts), a.Lookup, in).Get(ctx, &lr); err != nil {
-		return failure(in.Node, err)
+	var lr runs.LookupResult
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, lookupOpts), a.Lookup, look).Get(ctx, &lr); err != nil {
+		return failure(ref.Node, err)
 	}
 	lookupOpts.ActivityID = "" // a look-up again gets an ID of its own
 	await := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		ActivityID:          "wait:" + in.Node,
+		ActivityID:          runs.WaitActivityID(ref.Node),
 		StartToCloseTimeout: 72 * time.Hour,
 		HeartbeatTimeout:    30 * time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute},
@@ -252,34 +218,33 @@ func runNode(ctx workflow.Context, in activities.NodeInput, how nodeRun) nodeDon
 	for !lr.Hit && lr.Lease != nil && !lr.Lease.Granted {
 		how.waiting("waiting on " + lr.Lease.Holder.String())
 		if err := workflow.ExecuteActivity(await, a.AwaitLease, *lr.Lease).Get(ctx, nil); err != nil {
-			return failure(in.Node, err)
+			return failure(ref.Node, err)
 		}
 		how.waiting("waited on " + lr.Lease.Holder.String())
-		if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, lookupOpts), a.Lookup, in).Get(ctx, &lr); err != nil {
-			return failure(in.Node, err)
+		if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, lookupOpts), a.Lookup, look).Get(ctx, &lr); err != nil {
+			return failure(ref.Node, err)
 		}
 	}
 	if lr.Hit && !how.force {
-		return nodeDone{ID: in.Node, Key: lr.Key, Outputs: lr.Outputs, Cached: true}
+		return nodeDone{ID: ref.Node, Key: lr.Key, Outputs: lr.Outputs, Cached: true}
 	}
-	in.Claim, in.Lease = nil, lr.Lease
-	return execute(ctx, in, how)
+	return execute(ctx, runs.RunInput{NodeRef: ref, Lease: lr.Lease}, how)
 }
 
 // execute runs the node's Run activity (releasing a lease it failed
 // under).
-func execute(ctx workflow.Context, in activities.NodeInput, how nodeRun) nodeDone {
+func execute(ctx workflow.Context, in runs.RunInput, how nodeRun) nodeDone {
 	var a *activities.Activities
 	run := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		TaskQueue:           how.queue,
-		ActivityID:          "run:" + in.Node,
+		ActivityID:          runs.RunActivityID(in.Node),
 		StartToCloseTimeout: 72 * time.Hour,
 		HeartbeatTimeout:    30 * time.Second, // running stages heartbeat every 5 s (activities.pulseEvery)
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute, MaximumAttempts: 4,
 		},
 	})
-	var rr activities.RunResult
+	var rr runs.RunResult
 	if err := workflow.ExecuteActivity(run, a.Run, in).Get(ctx, &rr); err != nil {
 		if in.Lease != nil {
 			// A successful Run releases the lease itself; a failed or
@@ -320,12 +285,12 @@ func rootMessage(err error) string {
 type scheduler struct {
 	order []string // node IDs, sorted
 	nodes map[string]*runs.NodeState
-	graph map[string]activities.GraphNode
+	graph map[string]runs.GraphNode
 	users map[string][]string
 }
 
-func newScheduler(g activities.Graph) *scheduler {
-	s := &scheduler{nodes: map[string]*runs.NodeState{}, graph: map[string]activities.GraphNode{}, users: map[string][]string{}}
+func newScheduler(g runs.Graph) *scheduler {
+	s := &scheduler{nodes: map[string]*runs.NodeState{}, graph: map[string]runs.GraphNode{}, users: map[string][]string{}}
 	for _, n := range g.Nodes {
 		s.order = append(s.order, n.ID)
 		s.nodes[n.ID] = &runs.NodeState{ID: n.ID, Kind: n.Kind, Outcome: runs.Pending, Outputs: map[string]digest.Digest{}}

@@ -30,7 +30,7 @@ func TestReplay(t *testing.T) {
 	for _, name := range []string{"v1", "queues-leases", "run-record"} {
 		t.Run(name, func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
-			r.RegisterWorkflowWithOptions(Study, workflow.RegisterOptions{Name: StudyWorkflow})
+			r.RegisterWorkflowWithOptions(Study, workflow.RegisterOptions{Name: runs.StudyWorkflow})
 			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, "testdata/study-history-"+name+".json"); err != nil {
 				t.Fatal(err)
 			}
@@ -39,9 +39,9 @@ func TestReplay(t *testing.T) {
 }
 
 // graph: a -> b -> c, and an independent d.
-func testGraph() activities.Graph {
+func testGraph() runs.Graph {
 	in := func(node string) []study.Input { return []study.Input{{Name: "data", Node: node, Output: "data"}} }
-	return activities.Graph{Study: "t", Nodes: []activities.GraphNode{
+	return runs.Graph{Study: "t", Nodes: []runs.GraphNode{
 		{ID: "a", Kind: study.KindPretrain, Deps: []string{}},
 		{ID: "b", Kind: study.KindSFT, Inputs: in("a"), Deps: []string{"a"}},
 		{ID: "c", Kind: study.KindDPO, Inputs: in("b"), Deps: []string{"b"}},
@@ -58,7 +58,7 @@ func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 func newRecordingEnv(t *testing.T, rec *runs.Record) *testsuite.TestWorkflowEnvironment {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
-	env.RegisterWorkflowWithOptions(Study, workflow.RegisterOptions{Name: StudyWorkflow})
+	env.RegisterWorkflowWithOptions(Study, workflow.RegisterOptions{Name: runs.StudyWorkflow})
 	var a *activities.Activities
 	env.RegisterActivity(a)
 	env.OnActivity(a.LoadGraph, mock.Anything, mock.Anything).Return(testGraph(), nil)
@@ -75,17 +75,17 @@ func newRecordingEnv(t *testing.T, rec *runs.Record) *testsuite.TestWorkflowEnvi
 func TestRunRecordWhenThePlanDoesNotLoad(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
-	env.RegisterWorkflowWithOptions(Study, workflow.RegisterOptions{Name: StudyWorkflow})
+	env.RegisterWorkflowWithOptions(Study, workflow.RegisterOptions{Name: runs.StudyWorkflow})
 	var a *activities.Activities
 	env.RegisterActivity(a)
-	env.OnActivity(a.LoadGraph, mock.Anything, mock.Anything).Return(activities.Graph{},
+	env.OnActivity(a.LoadGraph, mock.Anything, mock.Anything).Return(runs.Graph{},
 		temporal.NewNonRetryableApplicationError("plan sha256:0 is not in the store", "NotFound", nil))
 	var rec runs.Record
 	env.OnActivity(a.RecordRun, mock.Anything, mock.Anything).Return(func(_ context.Context, r runs.Record) error {
 		rec = r
 		return nil
 	})
-	env.ExecuteWorkflow(StudyWorkflow, StudyInput{Study: "t", Namespace: "ns", Plan: digest.FromString("plan")})
+	env.ExecuteWorkflow(runs.StudyWorkflow, runs.StudyInput{Study: "t", Namespace: "ns", Plan: digest.FromString("plan")})
 	if env.GetWorkflowError() == nil {
 		t.Fatal("a run whose plan does not load must fail")
 	}
@@ -113,22 +113,22 @@ func TestRunRecordOfEachEnding(t *testing.T) {
 			var rec runs.Record
 			env := newRecordingEnv(t, &rec)
 			var a *activities.Activities
-			env.OnActivity(a.Lookup, mock.Anything, mock.Anything).Return(activities.LookupResult{}, nil)
+			env.OnActivity(a.Lookup, mock.Anything, mock.Anything).Return(runs.LookupResult{}, nil)
 			env.OnActivity(a.Run, mock.Anything, mock.Anything).Return(
-				func(ctx context.Context, in activities.NodeInput) (activities.RunResult, error) {
+				func(ctx context.Context, in runs.RunInput) (runs.RunResult, error) {
 					if in.Node == tc.fail {
-						return activities.RunResult{}, temporal.NewNonRetryableApplicationError("broken", "InvalidArgument", nil)
+						return runs.RunResult{}, temporal.NewNonRetryableApplicationError("broken", "InvalidArgument", nil)
 					}
 					if tc.cancel && in.Node == "b" {
 						<-ctx.Done()
-						return activities.RunResult{}, ctx.Err()
+						return runs.RunResult{}, ctx.Err()
 					}
-					return activities.RunResult{Key: digest.FromString(in.Node), Outputs: map[string]digest.Digest{"data": digest.FromString(in.Node)}}, nil
+					return runs.RunResult{Key: digest.FromString(in.Node), Outputs: map[string]digest.Digest{"data": digest.FromString(in.Node)}}, nil
 				})
 			if tc.cancel {
 				env.RegisterDelayedCallback(env.CancelWorkflow, time.Second)
 			}
-			env.ExecuteWorkflow(StudyWorkflow, StudyInput{Study: "t", Namespace: "ns", Plan: digest.FromString("plan")})
+			env.ExecuteWorkflow(runs.StudyWorkflow, runs.StudyInput{Study: "t", Namespace: "ns", Plan: digest.FromString("plan")})
 			if (env.GetWorkflowError() == nil) != (tc.want == runs.StatusCompleted) {
 				t.Fatalf("workflow error %v for a %s run", env.GetWorkflowError(), tc.want)
 			}
@@ -149,7 +149,7 @@ func TestRunRecordOfEachEnding(t *testing.T) {
 
 func outcomesOf(t *testing.T, env *testsuite.TestWorkflowEnvironment) map[string]runs.NodeState {
 	t.Helper()
-	v, err := env.QueryWorkflow(QueryState)
+	v, err := env.QueryWorkflow(runs.QueryState)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,22 +168,22 @@ func TestRunsInDependencyOrderAndPassesOutputs(t *testing.T) {
 	env := newEnv(t)
 	var a *activities.Activities
 	env.OnActivity(a.Lookup, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.NodeInput) (activities.LookupResult, error) {
-			return activities.LookupResult{Key: digest.FromString("key " + in.Node), Hit: in.Node == "d",
+		func(_ context.Context, in runs.LookupInput) (runs.LookupResult, error) {
+			return runs.LookupResult{Key: digest.FromString("key " + in.Node), Hit: in.Node == "d",
 				Outputs: map[string]digest.Digest{"data": digest.FromString("out d")}}, nil
 		})
 	env.OnActivity(a.Run, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.NodeInput) (activities.RunResult, error) {
+		func(_ context.Context, in runs.RunInput) (runs.RunResult, error) {
 			// Every input must be the output of a finished upstream node.
 			for name, d := range in.Inputs {
 				if d == "" {
-					return activities.RunResult{}, errors.New("input " + name + " has no digest")
+					return runs.RunResult{}, errors.New("input " + name + " has no digest")
 				}
 			}
-			return activities.RunResult{Key: digest.FromString("key " + in.Node),
+			return runs.RunResult{Key: digest.FromString("key " + in.Node),
 				Outputs: map[string]digest.Digest{"data": digest.FromString("out " + in.Node)}}, nil
 		})
-	env.ExecuteWorkflow(StudyWorkflow, StudyInput{Study: "t", Plan: digest.FromString("plan")})
+	env.ExecuteWorkflow(runs.StudyWorkflow, runs.StudyInput{Study: "t", Plan: digest.FromString("plan")})
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
 	}
@@ -202,26 +202,26 @@ func TestFailureSkipsDependentsAndKeepsOthersGoing(t *testing.T) {
 	env := newEnv(t)
 	var a *activities.Activities
 	env.OnActivity(a.Lookup, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.NodeInput) (activities.LookupResult, error) {
-			return activities.LookupResult{Key: digest.FromString(in.Node), Lease: &activities.Lease{Granted: true, Holder: *in.Claim}}, nil
+		func(_ context.Context, in runs.LookupInput) (runs.LookupResult, error) {
+			return runs.LookupResult{Key: digest.FromString(in.Node), Lease: &runs.Lease{Granted: true, Holder: *in.Claim}}, nil
 		})
 	released := map[string]int{}
 	env.OnActivity(a.Release, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, l activities.Lease) error {
+		func(_ context.Context, l runs.Lease) error {
 			released[l.Holder.Node]++
 			return nil
 		})
 	env.OnActivity(a.Run, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.NodeInput) (activities.RunResult, error) {
+		func(_ context.Context, in runs.RunInput) (runs.RunResult, error) {
 			if in.Lease == nil || !in.Lease.Granted {
-				return activities.RunResult{}, errors.New(in.Node + " runs without its lease")
+				return runs.RunResult{}, errors.New(in.Node + " runs without its lease")
 			}
 			if in.Node == "b" {
-				return activities.RunResult{}, temporal.NewNonRetryableApplicationError("bad records in b", "InvalidArgument", nil)
+				return runs.RunResult{}, temporal.NewNonRetryableApplicationError("bad records in b", "InvalidArgument", nil)
 			}
-			return activities.RunResult{Key: digest.FromString(in.Node), Outputs: map[string]digest.Digest{"data": digest.FromString(in.Node)}}, nil
+			return runs.RunResult{Key: digest.FromString(in.Node), Outputs: map[string]digest.Digest{"data": digest.FromString(in.Node)}}, nil
 		})
-	env.ExecuteWorkflow(StudyWorkflow, StudyInput{Study: "t", Plan: digest.FromString("plan")})
+	env.ExecuteWorkflow(runs.StudyWorkflow, runs.StudyInput{Study: "t", Plan: digest.FromString("plan")})
 	err := env.GetWorkflowError()
 	if err == nil {
 		t.Fatal("a run with a failed node must fail")
@@ -248,23 +248,23 @@ func TestParallelismBound(t *testing.T) {
 	inFlight, peak := 0, 0
 	looked := map[string]bool{}
 	env.OnActivity(a.Lookup, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.NodeInput) (activities.LookupResult, error) {
+		func(_ context.Context, in runs.LookupInput) (runs.LookupResult, error) {
 			if looked[in.Node] { // the look-up again once the lease is granted
-				return activities.LookupResult{Key: digest.FromString(in.Node)}, nil
+				return runs.LookupResult{Key: digest.FromString(in.Node)}, nil
 			}
 			looked[in.Node] = true
 			inFlight++
 			if inFlight > peak {
 				peak = inFlight
 			}
-			return activities.LookupResult{Key: digest.FromString(in.Node)}, nil
+			return runs.LookupResult{Key: digest.FromString(in.Node)}, nil
 		})
 	env.OnActivity(a.Run, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.NodeInput) (activities.RunResult, error) {
+		func(_ context.Context, in runs.RunInput) (runs.RunResult, error) {
 			inFlight--
-			return activities.RunResult{Key: digest.FromString(in.Node), Outputs: map[string]digest.Digest{"data": digest.FromString(in.Node)}}, nil
+			return runs.RunResult{Key: digest.FromString(in.Node), Outputs: map[string]digest.Digest{"data": digest.FromString(in.Node)}}, nil
 		})
-	env.ExecuteWorkflow(StudyWorkflow, StudyInput{Study: "t", Plan: digest.FromString("plan"), Parallelism: 1})
+	env.ExecuteWorkflow(runs.StudyWorkflow, runs.StudyInput{Study: "t", Plan: digest.FromString("plan"), Parallelism: 1})
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
 	}
@@ -278,31 +278,31 @@ func TestParallelismBound(t *testing.T) {
 func TestWaitsOnLeaseHolder(t *testing.T) {
 	env := newEnv(t)
 	var a *activities.Activities
-	other := activities.Holder{Workflow: "dag-other", Run: "run-other", Study: "other", Node: "b"}
+	other := runs.Holder{Workflow: "dag-other", Run: "run-other", Study: "other", Node: "b"}
 	finished := false
 	env.OnActivity(a.AwaitLease, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, l activities.Lease) error {
+		func(_ context.Context, l runs.Lease) error {
 			finished = true // the other run published b
 			return nil
 		})
 	ran := map[string]int{}
 	env.OnActivity(a.Lookup, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.NodeInput) (activities.LookupResult, error) {
+		func(_ context.Context, in runs.LookupInput) (runs.LookupResult, error) {
 			key := digest.FromString(in.Node)
 			switch {
 			case in.Node == "b" && finished:
-				return activities.LookupResult{Key: key, Hit: true, Outputs: map[string]digest.Digest{"data": digest.FromString("out b")}}, nil
+				return runs.LookupResult{Key: key, Hit: true, Outputs: map[string]digest.Digest{"data": digest.FromString("out b")}}, nil
 			case in.Node == "b":
-				return activities.LookupResult{Key: key, Lease: &activities.Lease{ID: "lease-b", Holder: other}}, nil
+				return runs.LookupResult{Key: key, Lease: &runs.Lease{ID: "lease-b", Holder: other}}, nil
 			}
-			return activities.LookupResult{Key: key, Lease: &activities.Lease{Granted: true, Holder: *in.Claim}}, nil
+			return runs.LookupResult{Key: key, Lease: &runs.Lease{Granted: true, Holder: *in.Claim}}, nil
 		})
 	env.OnActivity(a.Run, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.NodeInput) (activities.RunResult, error) {
+		func(_ context.Context, in runs.RunInput) (runs.RunResult, error) {
 			ran[in.Node]++
-			return activities.RunResult{Key: digest.FromString(in.Node), Outputs: map[string]digest.Digest{"data": digest.FromString("out " + in.Node)}}, nil
+			return runs.RunResult{Key: digest.FromString(in.Node), Outputs: map[string]digest.Digest{"data": digest.FromString("out " + in.Node)}}, nil
 		})
-	env.ExecuteWorkflow(StudyWorkflow, StudyInput{Study: "t", Plan: digest.FromString("plan")})
+	env.ExecuteWorkflow(runs.StudyWorkflow, runs.StudyInput{Study: "t", Plan: digest.FromString("plan")})
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
 	}
@@ -326,24 +326,24 @@ func TestLeaseHolderFailedClaimsAgain(t *testing.T) {
 	claims := 0
 	env.OnActivity(a.AwaitLease, mock.Anything, mock.Anything).Return(nil)
 	env.OnActivity(a.Lookup, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.NodeInput) (activities.LookupResult, error) {
+		func(_ context.Context, in runs.LookupInput) (runs.LookupResult, error) {
 			key := digest.FromString(in.Node)
 			if in.Node == "a" {
 				claims++
 				if claims == 1 {
-					return activities.LookupResult{Key: key, Lease: &activities.Lease{ID: "lease-a", Holder: activities.Holder{Run: "run-other"}}}, nil
+					return runs.LookupResult{Key: key, Lease: &runs.Lease{ID: "lease-a", Holder: runs.Holder{Run: "run-other"}}}, nil
 				}
 			}
-			return activities.LookupResult{Key: key, Lease: &activities.Lease{Granted: true, Holder: *in.Claim}}, nil
+			return runs.LookupResult{Key: key, Lease: &runs.Lease{Granted: true, Holder: *in.Claim}}, nil
 		})
 	env.OnActivity(a.Run, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.NodeInput) (activities.RunResult, error) {
-			if in.Lease == nil || !in.Lease.Granted || in.Claim != nil {
-				return activities.RunResult{}, errors.New(in.Node + ": run without a granted lease")
+		func(_ context.Context, in runs.RunInput) (runs.RunResult, error) {
+			if in.Lease == nil || !in.Lease.Granted {
+				return runs.RunResult{}, errors.New(in.Node + ": run without a granted lease")
 			}
-			return activities.RunResult{Key: digest.FromString(in.Node), Outputs: map[string]digest.Digest{"data": digest.FromString("out " + in.Node)}}, nil
+			return runs.RunResult{Key: digest.FromString(in.Node), Outputs: map[string]digest.Digest{"data": digest.FromString("out " + in.Node)}}, nil
 		})
-	env.ExecuteWorkflow(StudyWorkflow, StudyInput{Study: "t", Plan: digest.FromString("plan")})
+	env.ExecuteWorkflow(runs.StudyWorkflow, runs.StudyInput{Study: "t", Plan: digest.FromString("plan")})
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
 	}
@@ -359,24 +359,24 @@ func TestDataNodesRunInOneActivity(t *testing.T) {
 	for _, force := range []bool{false, true} {
 		var s testsuite.WorkflowTestSuite
 		env := s.NewTestWorkflowEnvironment()
-		env.RegisterWorkflowWithOptions(Study, workflow.RegisterOptions{Name: StudyWorkflow})
+		env.RegisterWorkflowWithOptions(Study, workflow.RegisterOptions{Name: runs.StudyWorkflow})
 		var a *activities.Activities
 		env.RegisterActivity(a)
-		env.OnActivity(a.LoadGraph, mock.Anything, mock.Anything).Return(activities.Graph{Study: "t", Nodes: []activities.GraphNode{
+		env.OnActivity(a.LoadGraph, mock.Anything, mock.Anything).Return(runs.Graph{Study: "t", Nodes: []runs.GraphNode{
 			{ID: "data/x", Kind: study.KindData, Deps: []string{}},
 		}}, nil)
 		env.OnActivity(a.Run, mock.Anything, mock.Anything).Return(
-			func(_ context.Context, in activities.NodeInput) (activities.RunResult, error) {
+			func(_ context.Context, in runs.RunInput) (runs.RunResult, error) {
 				if in.LookupFirst == force {
-					return activities.RunResult{}, errors.New("LookupFirst must be the opposite of force")
+					return runs.RunResult{}, errors.New("LookupFirst must be the opposite of force")
 				}
-				return activities.RunResult{Key: digest.FromString("k"), Outputs: map[string]digest.Digest{"data": digest.FromString("o")}, Cached: in.LookupFirst}, nil
+				return runs.RunResult{Key: digest.FromString("k"), Outputs: map[string]digest.Digest{"data": digest.FromString("o")}, Cached: in.LookupFirst}, nil
 			})
-		in := StudyInput{Study: "t", Plan: digest.FromString("plan")}
+		in := runs.StudyInput{Study: "t", Plan: digest.FromString("plan")}
 		if force {
 			in.Force = []string{"data/x"}
 		}
-		env.ExecuteWorkflow(StudyWorkflow, in)
+		env.ExecuteWorkflow(runs.StudyWorkflow, in)
 		if err := env.GetWorkflowError(); err != nil {
 			t.Fatal(err)
 		}

@@ -11,7 +11,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/dagproject/dag/activities"
 	"github.com/dagproject/dag/runs"
 )
 
@@ -129,7 +128,7 @@ func metricText(v float64) string {
 }
 
 // bar renders step/total, metrics and an ETA from the observed rate.
-func (p *progressPrinter) bar(id string, pr activities.Progress, width int) string {
+func (p *progressPrinter) bar(id string, pr runs.Progress, width int) string {
 	var b strings.Builder
 	if pr.Total > 0 {
 		filled := int(float64(width) * float64(pr.Step) / float64(pr.Total))

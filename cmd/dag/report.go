@@ -122,7 +122,7 @@ func (g *globals) loadReport(ctx context.Context, run string) (report.Document, 
 		return doc, fmt.Errorf("run %s: report result %s: %w", r.RunID, res, err)
 	}
 	for _, e := range m.Entries {
-		if e.Path != "report.json" {
+		if e.Path != report.DocumentFile {
 			continue
 		}
 		b, err := artifacts.ReadAll(ctx, store, e.Digest, maxReportSize)

@@ -13,10 +13,8 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
-	"github.com/dagproject/dag/activities"
 	"github.com/dagproject/dag/errdefs"
 	"github.com/dagproject/dag/runs"
-	"github.com/dagproject/dag/workflows"
 )
 
 // runDocument is `dag submit --wait --json` and `dag status --json`.
@@ -36,7 +34,7 @@ type nodeDocument struct {
 	Error    string                   `json:"error,omitempty"`
 	Resumed  int64                    `json:"resumed_from_step,omitempty"`
 	Waiting  string                   `json:"waiting,omitempty"`
-	Progress *activities.Progress     `json:"progress,omitempty"`
+	Progress *runs.Progress           `json:"progress,omitempty"`
 }
 
 // runView is everything known about a run at one moment.
@@ -44,7 +42,7 @@ type runView struct {
 	ref      runRef
 	status   string // running completed failed cancelled
 	state    runs.State
-	progress map[string]activities.Progress // running nodes' heartbeats
+	progress map[string]runs.Progress // running nodes' heartbeats
 	closed   bool
 	// record is set when the view comes from the store's run record, as
 	// for every named run that has ended.
@@ -69,7 +67,7 @@ func (v runView) document() runDocument {
 
 // view queries a run's state and its running nodes' heartbeats.
 func view(ctx context.Context, c client.Client, r runRef) (runView, error) {
-	v := runView{ref: r, progress: map[string]activities.Progress{}}
+	v := runView{ref: r, progress: map[string]runs.Progress{}}
 	desc, err := c.DescribeWorkflowExecution(ctx, r.WorkflowID, r.RunID)
 	if err != nil {
 		return v, fmt.Errorf("run %s: %w", r.RunID, err)
@@ -87,16 +85,16 @@ func view(ctx context.Context, c client.Client, r runRef) (runView, error) {
 	}
 	dc := converter.GetDefaultDataConverter()
 	for _, pa := range desc.GetPendingActivities() {
-		id := pa.GetActivityId()
-		if len(id) < 4 || id[:4] != "run:" || pa.GetHeartbeatDetails() == nil {
+		node, ok := runs.NodeOfRunActivity(pa.GetActivityId())
+		if !ok || pa.GetHeartbeatDetails() == nil {
 			continue
 		}
-		var p activities.Progress
+		var p runs.Progress
 		if dc.FromPayloads(pa.GetHeartbeatDetails(), &p) == nil {
-			v.progress[id[4:]] = p
+			v.progress[node] = p
 		}
 	}
-	resp, err := c.QueryWorkflow(ctx, r.WorkflowID, r.RunID, workflows.QueryState)
+	resp, err := c.QueryWorkflow(ctx, r.WorkflowID, r.RunID, runs.QueryState)
 	if err != nil {
 		// A run whose first task has not run yet has no query handler.
 		if v.status == "running" {
@@ -175,7 +173,7 @@ func findRun(ctx context.Context, c client.Client, namespace, run string) (runRe
 // listRun finds a run (or the latest) in Temporal's list of runs. The
 // run ID is checked before it enters the visibility query.
 func listRun(ctx context.Context, c client.Client, namespace, run string) (runRef, error) {
-	query := fmt.Sprintf("WorkflowType = '%s'", workflows.StudyWorkflow)
+	query := fmt.Sprintf("WorkflowType = '%s'", runs.StudyWorkflow)
 	if run != "" {
 		if err := runs.ValidRunID(run); err != nil {
 			return runRef{}, err
@@ -268,7 +266,7 @@ func newRetryCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var in workflows.StudyInput
+			var in runs.StudyInput
 			field := desc.GetWorkflowExecutionInfo().GetMemo().GetFields()["input"]
 			if field == nil || converter.GetDefaultDataConverter().FromPayload(field, &in) != nil {
 				return fmt.Errorf("run %s carries no study input: %w", r.RunID, errdefs.ErrFailedPrecondition)
@@ -332,7 +330,7 @@ func recordView(rec runs.Record) runView {
 		ref:      runRef{WorkflowID: rec.Workflow, RunID: rec.Run},
 		status:   string(rec.Status),
 		state:    rec.State(),
-		progress: map[string]activities.Progress{},
+		progress: map[string]runs.Progress{},
 		closed:   true,
 		record:   true,
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/dagproject/dag/errdefs"
 	"github.com/dagproject/dag/internal/embedded"
-	"github.com/dagproject/dag/workflows"
+	"github.com/dagproject/dag/runs"
 )
 
 func init() {
@@ -82,7 +82,7 @@ run records in the store.`,
 				}
 				resp, err := sess.client.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{
 					Namespace: g.namespace,
-					Query:     fmt.Sprintf("WorkflowType = '%s' AND ExecutionStatus = '%s'", workflows.StudyWorkflow, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING),
+					Query:     fmt.Sprintf("WorkflowType = '%s' AND ExecutionStatus = '%s'", runs.StudyWorkflow, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING),
 				})
 				if err != nil || resp.GetCount() > 0 {
 					idleSince = time.Now()

@@ -20,8 +20,8 @@ import (
 	"github.com/dagproject/dag/planner"
 	"github.com/dagproject/dag/plugins"
 	"github.com/dagproject/dag/plugins/host"
+	"github.com/dagproject/dag/runs"
 	"github.com/dagproject/dag/study"
-	"github.com/dagproject/dag/workflows"
 )
 
 func init() {
@@ -97,29 +97,29 @@ func compileStudy(file string) (*study.Plan, error) {
 
 // prepareRun compiles a study and stores everything a worker needs: each
 // local source and the plan, by digest.
-func (g *globals) prepareRun(ctx context.Context, file string, parallel int, force []string) (workflows.StudyInput, error) {
+func (g *globals) prepareRun(ctx context.Context, file string, parallel int, force []string) (runs.StudyInput, error) {
 	p, err := compileStudy(file)
 	if err != nil {
-		return workflows.StudyInput{}, err
+		return runs.StudyInput{}, err
 	}
 	store, err := g.openStore()
 	if err != nil {
-		return workflows.StudyInput{}, err
+		return runs.StudyInput{}, err
 	}
 	memo, err := g.openHashMemo()
 	if err != nil {
-		return workflows.StudyInput{}, err
+		return runs.StudyInput{}, err
 	}
 	for _, id := range force {
 		if _, ok := p.Node(id); !ok {
-			return workflows.StudyInput{}, fmt.Errorf("--force %s: no such node in study %s (see dag plan): %w", id, p.Study, errdefs.ErrInvalidArgument)
+			return runs.StudyInput{}, fmt.Errorf("--force %s: no such node in study %s (see dag plan): %w", id, p.Study, errdefs.ErrInvalidArgument)
 		}
 	}
 	fetch, err := g.fetcher(store)
 	if err != nil {
-		return workflows.StudyInput{}, err
+		return runs.StudyInput{}, err
 	}
-	in := workflows.StudyInput{Study: p.Study, Namespace: g.namespace, Sources: map[string]digest.Digest{}, Parallelism: parallel, Force: force}
+	in := runs.StudyInput{Study: p.Study, Namespace: g.namespace, Sources: map[string]digest.Digest{}, Parallelism: parallel, Force: force}
 	// Local sources upload a few at a time (each is hashed, written and
 	// synced); remote ones are fetched one by one.
 	var mu sync.Mutex
@@ -141,21 +141,21 @@ func (g *globals) prepareRun(ctx context.Context, file string, parallel int, for
 		}
 		if n.Source.Remote() {
 			if err := upload(ctx); err != nil {
-				return workflows.StudyInput{}, err
+				return runs.StudyInput{}, err
 			}
 			continue
 		}
 		local.Go(func() error { return upload(lctx) })
 	}
 	if err := local.Wait(); err != nil {
-		return workflows.StudyInput{}, err
+		return runs.StudyInput{}, err
 	}
 	_ = memo.Save() // only saves re-hashing next time
 	if in.Classes, err = g.nodeClasses(ctx, p); err != nil {
-		return workflows.StudyInput{}, err
+		return runs.StudyInput{}, err
 	}
 	if in.Plan, err = artifacts.PutBytes(ctx, store, p.Encode()); err != nil {
-		return workflows.StudyInput{}, err
+		return runs.StudyInput{}, err
 	}
 	return in, nil
 }
@@ -220,7 +220,7 @@ type runRef struct {
 
 // workflowID is the same for identical submissions (study name, plan and
 // source contents), which is what lets a resubmit attach to a running one.
-func workflowID(in workflows.StudyInput) string {
+func workflowID(in runs.StudyInput) string {
 	var b strings.Builder
 	b.WriteString(in.Plan.String())
 	ids := make([]string, 0, len(in.Sources))
@@ -237,17 +237,17 @@ func workflowID(in workflows.StudyInput) string {
 	return "dag-" + in.Study + "-" + digest.FromString(b.String()).Encoded()[:12]
 }
 
-func startStudy(ctx context.Context, c client.Client, in workflows.StudyInput) (runRef, bool, error) {
+func startStudy(ctx context.Context, c client.Client, in runs.StudyInput) (runRef, bool, error) {
 	id := workflowID(in)
 	opts := client.StartWorkflowOptions{
 		ID:                       id,
-		TaskQueue:                workflows.TaskQueue,
+		TaskQueue:                runs.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		Memo:                     map[string]any{"study": in.Study, "plan": in.Plan.String(), "input": in},
 		TypedSearchAttributes:    temporal.NewSearchAttributes(temporal.NewSearchAttributeKeyKeyword(SearchAttrStudy).ValueSet(in.Study)),
 	}
-	run, err := c.ExecuteWorkflow(ctx, opts, workflows.StudyWorkflow, in)
+	run, err := c.ExecuteWorkflow(ctx, opts, runs.StudyWorkflow, in)
 	if err != nil {
 		return runRef{}, false, fmt.Errorf("start %s: %w", id, err)
 	}

@@ -16,7 +16,7 @@ import (
 
 	"github.com/dagproject/dag/errdefs"
 	"github.com/dagproject/dag/internal/embedded"
-	"github.com/dagproject/dag/workflows"
+	"github.com/dagproject/dag/runs"
 )
 
 // SearchAttrStudy makes studies findable in the Web UI and by `dag status`.
@@ -250,7 +250,7 @@ func writeJSONFile(path string, v any) error {
 }
 
 func workflowOptions() workflow.RegisterOptions {
-	return workflow.RegisterOptions{Name: workflows.StudyWorkflow}
+	return workflow.RegisterOptions{Name: runs.StudyWorkflow}
 }
 
 // quietLogger drops the SDK's own logging; dag reports what matters.

@@ -15,6 +15,7 @@ import (
 	"github.com/dagproject/dag/activities"
 	"github.com/dagproject/dag/errdefs"
 	"github.com/dagproject/dag/plugins"
+	"github.com/dagproject/dag/runs"
 	"github.com/dagproject/dag/workflows"
 )
 
@@ -122,9 +123,9 @@ func classNames(cs []plugins.Resource) []string {
 // taskQueues are the queues the worker polls: the workflows' queue, then
 // one per class.
 func (wc workerConfig) taskQueues() []string {
-	qs := []string{workflows.TaskQueue}
+	qs := []string{runs.TaskQueue}
 	for _, c := range wc.classes {
-		qs = append(qs, workflows.QueueFor(string(c)))
+		qs = append(qs, runs.QueueFor(string(c)))
 	}
 	return qs
 }
@@ -157,7 +158,7 @@ func (g *globals) startWorker(c client.Client, wc workerConfig) (func(), error) 
 		})
 		if i == 0 {
 			w.RegisterWorkflowWithOptions(workflows.Study, workflowOptions())
-			w.RegisterWorkflowWithOptions(workflows.Lease, workflow.RegisterOptions{Name: activities.LeaseWorkflow})
+			w.RegisterWorkflowWithOptions(workflows.Lease, workflow.RegisterOptions{Name: runs.LeaseWorkflow})
 		}
 		w.RegisterActivity(acts)
 		if err := w.Start(); err != nil {

@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -86,8 +87,9 @@ func (a *Activities) node(ctx context.Context, in runs.NodeRef) (*study.Plan, *s
 	return p, n, nil
 }
 
-// backend finds the plugin that runs a node on this worker.
-func (a *Activities) backend(ctx context.Context, n *study.Node) (host.Info, error) {
+// plugin returns the named plugin installed on this worker (discovered
+// once per worker), which the worker resolves nodes with.
+func (a *Activities) plugin(ctx context.Context, name string) (host.Info, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if !a.found {
@@ -97,25 +99,36 @@ func (a *Activities) backend(ctx context.Context, n *study.Node) (host.Info, err
 		}
 		a.plugins, a.found = infos, true
 	}
-	info, err := host.Lookup(a.plugins, n.Backend)
-	switch {
-	case errdefs.IsNotFound(err):
-		return host.Info{}, fmt.Errorf("node %s: backend %s is not installed on worker %s: %w", n.ID, n.Backend, a.opts.identity, errdefs.ErrFailedPrecondition)
-	case err != nil:
-		return host.Info{}, err
-	case !info.Ready:
-		return host.Info{}, fmt.Errorf("node %s: backend %s is not ready on worker %s: %s: %w", n.ID, n.Backend, a.opts.identity, info.Problem, errdefs.ErrFailedPrecondition)
-	}
-	if !a.serves(info.Resource) {
-		return host.Info{}, fmt.Errorf("node %s: backend %s needs a %s worker; worker %s serves %s: %w", n.ID, n.Backend, info.Resource, a.opts.identity, joinClasses(a.opts.classes), errdefs.ErrFailedPrecondition)
-	}
-	for _, k := range info.Kinds {
-		if string(k) == string(n.Kind) {
-			return info, nil
-		}
-	}
-	return host.Info{}, fmt.Errorf("node %s: backend %s does not run %s stages: %w", n.ID, n.Backend, n.Kind, errdefs.ErrFailedPrecondition)
+	return host.Lookup(a.plugins, name)
 }
+
+// resolve decides how this worker runs node n (planner.Resolve, as `dag
+// plan` does) and checks that the node's plugin is of a class this worker
+// serves. A plugin that is missing, not ready, of the wrong kind or class
+// here is FailedPrecondition naming the worker: another worker may run
+// it.
+func (a *Activities) resolve(ctx context.Context, n *study.Node) (planner.Resolution, error) {
+	r, err := planner.Resolve(ctx, n, planResolver{a})
+	var u *planner.Unresolved
+	switch {
+	case errors.As(err, &u):
+		return r, fmt.Errorf("node %s on worker %s: %s: %w", n.ID, a.opts.identity, u.Reason, errdefs.ErrFailedPrecondition)
+	case err != nil:
+		return r, err
+	case r.Plugin.Name != "" && !a.serves(r.Plugin.Resource):
+		return r, fmt.Errorf("node %s: plugin %s needs a %s worker; worker %s serves %s: %w", n.ID, n.Plugin, r.Plugin.Resource, a.opts.identity, joinClasses(a.opts.classes), errdefs.ErrFailedPrecondition)
+	}
+	return r, nil
+}
+
+// planResolver lets planner.Resolve find this worker's plugins.
+type planResolver struct{ a *Activities }
+
+func (p planResolver) Plugin(ctx context.Context, name string) (host.Info, error) {
+	return p.a.plugin(ctx, name)
+}
+
+var _ planner.Plugins = planResolver{}
 
 // serves reports whether this worker runs stages of class r.
 func (a *Activities) serves(r plugins.Resource) bool {
@@ -151,18 +164,12 @@ func (a *Activities) preimage(ctx context.Context, in runs.NodeRef, n *study.Nod
 		}
 		inputs[study.InputSource] = in.Source
 	}
-	var execOnly []string
-	var info host.Info
-	impl, builtin := planner.Builtin(n)
-	if !builtin {
-		var err error
-		if info, err = a.backend(ctx, n); err != nil {
-			return study.Preimage{}, host.Info{}, err
-		}
-		impl = planner.WithBuiltins(study.Impl{Name: info.Name, Digest: info.Digest, Protocol: info.ProtocolVersion}, n)
-		execOnly = info.ExecutionOnlyPaths()
+	r, err := a.resolve(ctx, n)
+	if err != nil {
+		return study.Preimage{}, host.Info{}, err
 	}
-	pre, err := study.NewPreimage(in.Namespace, n, impl, execOnly, inputs)
+	info := r.Plugin
+	pre, err := study.NewPreimage(in.Namespace, n, r.Impl, r.ExecutionOnly, inputs)
 	return pre, info, err
 }
 

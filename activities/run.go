@@ -96,7 +96,7 @@ func (a *Activities) train(ctx context.Context, studyName string, n *study.Node,
 	defer os.RemoveAll(dir)
 
 	req := plugins.TrainRequest{
-		Kind:          plugins.Kind(n.Kind),
+		Kind:          n.Kind,
 		Inputs:        map[string]string{},
 		OutputDir:     filepath.Join(dir, "out"),
 		CheckpointDir: filepath.Join(dir, "checkpoints"),

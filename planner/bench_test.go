@@ -120,7 +120,7 @@ func BenchmarkPlan1000Cached(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	opts := planner.Options{Store: store, Backends: backends{"tinylm": tinylm}, Hash: memo.HashFunc()}
+	opts := planner.Options{Store: store, Plugins: planner.InstalledPlugins{tinylm}, Hash: memo.HashFunc()}
 	p := loadPlan(b, file)
 	fillStore(b, p, opts, dir)
 	b.ResetTimer()
@@ -149,7 +149,7 @@ func TestLargeStudy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := planner.Plan(context.Background(), p, planner.Options{Store: store, Backends: backends{"tinylm": tinylm}})
+	res, err := planner.Plan(context.Background(), p, planner.Options{Store: store, Plugins: planner.InstalledPlugins{tinylm}})
 	if err != nil {
 		t.Fatal(err)
 	}

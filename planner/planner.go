@@ -10,6 +10,7 @@ import (
 
 	"github.com/dagproject/dag/artifacts"
 	"github.com/dagproject/dag/errdefs"
+	"github.com/dagproject/dag/plugins/host"
 	"github.com/dagproject/dag/study"
 )
 
@@ -64,8 +65,8 @@ type Options struct {
 	Namespace string
 	// Store is looked up for results; required.
 	Store artifacts.Store
-	// Backends resolves plugins; nil means none are installed.
-	Backends Backends
+	// Plugins finds installed plugins; nil means none are installed.
+	Plugins Plugins
 	// Hash digests local files; nil hashes them in full every time.
 	Hash artifacts.HashFunc
 	// Fetch pins remote sources (https://, s3://, hf://) by digest; nil
@@ -94,7 +95,7 @@ func Plan(ctx context.Context, p *study.Plan, opts Options) (*Result, error) {
 	if opts.Store == nil {
 		return nil, fmt.Errorf("planner: no store: %w", errdefs.ErrInvalidArgument)
 	}
-	pl := &planning{opts: opts, plan: p, byID: map[string]*Node{}, backends: map[string]backendLookup{}}
+	pl := &planning{opts: opts, plan: p, byID: map[string]*Node{}, plugins: &pluginMemo{of: opts.Plugins, found: map[string]pluginLookup{}}}
 	res := &Result{Study: p.Study, Plan: p.Digest(), Nodes: make([]Node, len(p.Nodes))}
 	for i, n := range p.Nodes {
 		res.Nodes[i] = Node{ID: n.ID, Kind: n.Kind, Deps: n.Deps}
@@ -112,16 +113,34 @@ func Plan(ctx context.Context, p *study.Plan, opts Options) (*Result, error) {
 	return res, nil
 }
 
-type backendLookup struct {
-	b   Backend
-	err error
+type planning struct {
+	opts    Options
+	plan    *study.Plan
+	byID    map[string]*Node
+	plugins *pluginMemo
 }
 
-type planning struct {
-	opts     Options
-	plan     *study.Plan
-	byID     map[string]*Node
-	backends map[string]backendLookup
+// pluginMemo asks Plugins once per plugin name.
+type pluginMemo struct {
+	of    Plugins
+	found map[string]pluginLookup
+}
+
+type pluginLookup struct {
+	info host.Info
+	err  error
+}
+
+func (m *pluginMemo) Plugin(ctx context.Context, name string) (host.Info, error) {
+	lk, ok := m.found[name]
+	if !ok {
+		lk.err = fmt.Errorf("plugin %s: %w", name, errdefs.ErrNotFound)
+		if m.of != nil {
+			lk.info, lk.err = m.of.Plugin(ctx, name)
+		}
+		m.found[name] = lk
+	}
+	return lk.info, lk.err
 }
 
 func (pl *planning) node(ctx context.Context, n *study.Node, out *Node) error {
@@ -236,32 +255,20 @@ func (pl *planning) explainMiss(ctx context.Context, n *study.Node, key digest.D
 	return nil
 }
 
-// impl identifies the code that runs the node, or says why it cannot be
-// known here.
+// impl identifies the code that runs the node (Resolve), or says why it
+// cannot be known here.
 func (pl *planning) impl(ctx context.Context, n *study.Node) (study.Impl, []string, string) {
-	if impl, ok := Builtin(n); ok {
-		return impl, nil, ""
-	}
-	lk, ok := pl.backends[n.Backend]
-	if !ok {
-		if pl.opts.Backends == nil {
-			lk.err = fmt.Errorf("backend %s: %w", n.Backend, errdefs.ErrNotFound)
-		} else {
-			lk.b, lk.err = pl.opts.Backends.Backend(ctx, n.Backend)
-		}
-		pl.backends[n.Backend] = lk
-	}
+	r, err := Resolve(ctx, n, pl.plugins)
+	var u *Unresolved
 	switch {
-	case errdefs.IsNotFound(lk.err):
-		return study.Impl{}, nil, fmt.Sprintf("backend %s is not installed (see dag plugins)", n.Backend)
-	case lk.err != nil:
-		return study.Impl{}, nil, fmt.Sprintf("backend %s: %v", n.Backend, lk.err)
-	case !lk.b.Ready:
-		return study.Impl{}, nil, fmt.Sprintf("backend %s is not ready: %s", n.Backend, lk.b.Problem)
-	case !lk.b.runs(string(n.Kind)):
-		return study.Impl{}, nil, fmt.Sprintf("backend %s does not run %s stages", n.Backend, n.Kind)
+	case errors.As(err, &u) && errdefs.IsNotFound(err):
+		return study.Impl{}, nil, u.Reason + " (see dag plugins)"
+	case errors.As(err, &u):
+		return study.Impl{}, nil, u.Reason
+	case err != nil:
+		return study.Impl{}, nil, err.Error()
 	}
-	return WithBuiltins(study.Impl{Name: lk.b.Name, Digest: lk.b.Digest, Protocol: lk.b.Protocol}, n), lk.b.ExecutionOnly, ""
+	return r.Impl, r.ExecutionOnly, ""
 }
 
 // source digests a data node's bytes: a file's sha256, or a folder's

@@ -13,8 +13,9 @@ import (
 	"github.com/dagproject/dag/artifacts"
 	fsstore "github.com/dagproject/dag/artifacts/fs"
 	"github.com/dagproject/dag/datasets"
-	"github.com/dagproject/dag/errdefs"
 	"github.com/dagproject/dag/planner"
+	"github.com/dagproject/dag/plugins"
+	"github.com/dagproject/dag/plugins/host"
 	"github.com/dagproject/dag/study"
 )
 
@@ -36,20 +37,14 @@ pipelines:
   sft-remote: {steps: [{sft: remote}]}
 `
 
-// backends is a fixed plugin registry: real plugin discovery is tested
-// in plugins/host; here only what planning does with its answers matters.
-type backends map[string]planner.Backend
-
-func (b backends) Backend(_ context.Context, name string) (planner.Backend, error) {
-	if be, ok := b[name]; ok {
-		return be, nil
-	}
-	return planner.Backend{}, errdefs.ErrNotFound
-}
-
-var tinylm = planner.Backend{
-	Name: "tinylm", Digest: digest.FromString("tinylm binary"), Protocol: 1,
-	Kinds: []string{"pretrain", "sft", "dpo", "eval", "safety"}, ExecutionOnly: []string{"log_every"}, Ready: true,
+// A fixed plugin list: real plugin discovery is tested in plugins/host;
+// here only what planning does with its answers matters.
+var tinylm = host.Info{
+	Description: plugins.Description{
+		Name: "tinylm", ProtocolVersion: 1, Kinds: plugins.Kinds, Ready: true,
+		Params: []plugins.Param{{Path: "log_every", Type: plugins.TypeInt, ExecutionOnly: true}},
+	},
+	Digest: digest.FromString("tinylm binary"),
 }
 
 type fixture struct {
@@ -70,7 +65,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{t: t, dir: dir, store: s, opts: planner.Options{Store: s, Backends: backends{"tinylm": tinylm}}}
+	return &fixture{t: t, dir: dir, store: s, opts: planner.Options{Store: s, Plugins: planner.InstalledPlugins{tinylm}}}
 }
 
 func write(t *testing.T, path, content string) {
@@ -233,22 +228,22 @@ func TestLostBlobIsAMiss(t *testing.T) {
 	expect(t, nodes, "data/a", planner.Hit, "cached")
 }
 
-func TestBackendProblemsBlock(t *testing.T) {
+func TestPluginProblemsBlock(t *testing.T) {
 	f := newFixture(t)
 	p, nodes := f.plan()
 	f.runData(p, nodes)
 
-	f.opts.Backends = nil
-	expect(t, mustPlan(f), "pretrain/base", planner.Blocked, "backend tinylm is not installed")
+	f.opts.Plugins = nil
+	expect(t, mustPlan(f), "pretrain/base", planner.Blocked, "plugin tinylm is not installed (see dag plugins)")
 
 	sick := tinylm
 	sick.Ready, sick.Problem = false, "python package torch is missing"
-	f.opts.Backends = backends{"tinylm": sick}
+	f.opts.Plugins = planner.InstalledPlugins{sick}
 	expect(t, mustPlan(f), "pretrain/base", planner.Blocked, "not ready: python package torch is missing")
 
 	evalOnly := tinylm
-	evalOnly.Kinds = []string{"eval"}
-	f.opts.Backends = backends{"tinylm": evalOnly}
+	evalOnly.Kinds = []plugins.Kind{plugins.KindEval}
+	f.opts.Plugins = planner.InstalledPlugins{evalOnly}
 	expect(t, mustPlan(f), "pretrain/base", planner.Blocked, "does not run pretrain stages")
 }
 

@@ -44,7 +44,7 @@ func TestExamplePreimages(t *testing.T) {
 				}
 				impl, ok := planner.Builtin(n)
 				if !ok {
-					impl = planner.WithBuiltins(study.Impl{Name: n.Backend, Digest: digest.FromString("binary of " + n.Backend), Protocol: 1}, n)
+					impl = planner.WithBuiltins(study.Impl{Name: n.Plugin, Digest: digest.FromString("binary of " + n.Plugin), Protocol: 1}, n)
 				}
 				pre, err := study.NewPreimage("default", n, impl, nil, inputs)
 				if err != nil {

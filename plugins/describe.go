@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/dagproject/dag/errdefs"
+	"github.com/dagproject/dag/study"
 )
 
 // ProtocolVersion is the version of the plugin protocol this package
@@ -15,27 +16,25 @@ import (
 // keys with the plugin's digest.
 const ProtocolVersion = 1
 
-// Kind is a stage kind a plugin runs.
-type Kind string
+// Kind is a stage kind: one type for the study's nodes and the plugins
+// that run them. Trains (pretrain, sft, dpo) are run by Train, the others
+// by Score.
+type Kind = study.Kind
 
-// The stage kinds.
+// The stage kinds a plugin runs (data and report nodes are dag's own).
 const (
-	KindPretrain Kind = "pretrain"
-	KindSFT      Kind = "sft"
-	KindDPO      Kind = "dpo"
-	KindEval     Kind = "eval"
-	KindSafety   Kind = "safety"
+	KindPretrain = study.KindPretrain
+	KindSFT      = study.KindSFT
+	KindDPO      = study.KindDPO
+	KindEval     = study.KindEval
+	KindSafety   = study.KindSafety
 )
 
-// Kinds lists every stage kind in a fixed order.
+// Kinds lists every stage kind a plugin may run, in a fixed order.
 var Kinds = []Kind{KindPretrain, KindSFT, KindDPO, KindEval, KindSafety}
 
-// Valid reports whether k is one of Kinds.
-func (k Kind) Valid() bool { return slices.Contains(Kinds, k) }
-
-// Trains reports whether k is run by Train (pretrain, sft, dpo) rather
-// than by Score.
-func (k Kind) Trains() bool { return k == KindPretrain || k == KindSFT || k == KindDPO }
+// ValidKind reports whether k is one of Kinds.
+func ValidKind(k Kind) bool { return slices.Contains(Kinds, k) }
 
 // Resource is the class of worker a plugin's stages need.
 type Resource string
@@ -137,7 +136,7 @@ func (d Description) Validate() error {
 		bad("name %q is not a valid plugin name", d.Name)
 	}
 	for _, k := range d.Kinds {
-		if !k.Valid() {
+		if !ValidKind(k) {
 			bad("unknown kind %q", k)
 		}
 	}

@@ -117,7 +117,7 @@ func (c *compiler) compile() (*Plan, error) {
 			}
 			id, err := c.add(Node{
 				ID: "eval/" + t.Name + "@" + row.Slug, Kind: KindEval,
-				Backend: s.Backends.For(KindEval), Params: params,
+				Plugin: s.Backends.For(KindEval), Params: params,
 				Pos: s.Where("evaluations.tasks." + t.Name),
 			}, inputs)
 			if err != nil {
@@ -128,7 +128,7 @@ func (c *compiler) compile() (*Plan, error) {
 		if ev.Safety != nil {
 			id, err := c.add(Node{
 				ID: "safety@" + row.Slug, Kind: KindSafety,
-				Backend: s.Backends.For(KindSafety), Params: ev.Safety.Params,
+				Plugin: s.Backends.For(KindSafety), Params: ev.Safety.Params,
 				Pos: s.Where("evaluations.safety"),
 			}, map[string]ref{"model": m, "data": c.dataset(ev.Safety.Data)})
 			if err != nil {
@@ -260,7 +260,7 @@ func (c *compiler) baseModel() (model, error) {
 	if m.Pretrain != nil {
 		id, err := c.add(Node{
 			ID: "pretrain/" + m.Name, Kind: KindPretrain,
-			Backend: c.s.Backends.For(KindPretrain), Params: m.Pretrain.Params,
+			Plugin: c.s.Backends.For(KindPretrain), Params: m.Pretrain.Params,
 			Pos: c.s.Where("model.pretrain"),
 		}, map[string]ref{"data": c.dataset(m.Pretrain.Corpus)})
 		return model{ref: ref{id, OutModel}, slug: m.Name}, err
@@ -300,7 +300,7 @@ func (c *compiler) trainSteps(pl *Pipeline, start model) (model, error) {
 		chain := append(append([]string{}, cur.chain...), elem)
 		id, err := c.add(Node{
 			ID: string(kind) + "/" + strings.Join(chain, "+"), Kind: kind,
-			Backend: backend, Params: params, NoCache: r.Cache == CacheNever,
+			Plugin: backend, Params: params, NoCache: r.Cache == CacheNever,
 			Pos: c.s.Where(fmt.Sprintf("pipelines.%s.steps[%d]", pl.Name, i)),
 		}, map[string]ref{"model": cur.ref, "data": c.dataset(ds)})
 		if err != nil {
@@ -376,7 +376,7 @@ func (c *compiler) describe(n Node) (digest.Digest, error) {
 	for _, in := range n.Inputs {
 		inputs[in.Name] = map[string]any{"desc": c.descs[in.Node].String(), "output": in.Output}
 	}
-	d := map[string]any{"kind": n.Kind, "backend": n.Backend, "params": n.Params, "inputs": inputs}
+	d := map[string]any{"kind": n.Kind, "backend": n.Plugin, "params": n.Params, "inputs": inputs}
 	if n.Source != nil {
 		d["source"] = n.Source.URI
 	}

@@ -12,7 +12,7 @@ import (
 
 func sftNode() *Node {
 	return &Node{
-		ID: "sft/a", Kind: KindSFT, Backend: "tinylm",
+		ID: "sft/a", Kind: KindSFT, Plugin: "tinylm",
 		Params: map[string]any{
 			"learning_rate": 2e-4, "epochs": int64(1), "log_every": int64(10),
 			"lora": map[string]any{"rank": int64(8), "alpha": 16.0, "dropout_seed": int64(3)},

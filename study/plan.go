@@ -49,9 +49,9 @@ type Plan struct {
 type Node struct {
 	ID   string `json:"id"`
 	Kind Kind   `json:"kind"`
-	// Backend is the plugin that runs the node; empty for built-in kinds
-	// (data, report).
-	Backend string `json:"backend,omitempty"`
+	// Plugin names the plugin that runs the node (the study's `backends:`
+	// choose it); empty for the built-in kinds (data, report).
+	Plugin string `json:"backend,omitempty"`
 	// Params are canonical: numbers normalised, recipe and step merged.
 	Params map[string]any `json:"params,omitempty"`
 	// Inputs are sorted by name.

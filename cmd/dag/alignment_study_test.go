@@ -95,7 +95,7 @@ func TestPlanAlignmentStudyOffline(t *testing.T) {
 				t.Errorf("%s: reason %q", n.ID, n.Reason)
 			}
 		case "sft", "dpo", "eval", "safety":
-			if !strings.Contains(n.Reason, "backend hf is not installed") {
+			if !strings.Contains(n.Reason, "plugin hf is not installed") {
 				t.Errorf("%s: reason %q does not name the missing backend", n.ID, n.Reason)
 			}
 		case "report":

@@ -5,29 +5,32 @@ import (
 	"sync"
 
 	"github.com/dagproject/dag/planner"
+	"github.com/dagproject/dag/plugins/host"
 )
 
-// backends returns the plugins installed for this dag binary. Discovery
+// plugins returns the plugins installed for this dag binary. Discovery
 // launches each plugin to ask what it is, so it happens on first use only:
 // planning a study whose nodes are all blocked on data launches nothing.
-func (g *globals) backends(ctx context.Context) (planner.Backends, error) {
-	return &lazyBackends{g: g}, nil
+func (g *globals) plugins() planner.Plugins { return &lazyPlugins{g: g} }
+
+// lazyPlugins discovers on the first call that needs a plugin, with that
+// call's context; a failed discovery is tried again by the next call.
+type lazyPlugins struct {
+	g     *globals
+	mu    sync.Mutex
+	found planner.InstalledPlugins
+	done  bool
 }
 
-type lazyBackends struct {
-	g    *globals
-	once sync.Once
-	b    planner.Backends
-	err  error
-}
-
-func (l *lazyBackends) Backend(ctx context.Context, name string) (planner.Backend, error) {
-	l.once.Do(func() {
+func (l *lazyPlugins) Plugin(ctx context.Context, name string) (host.Info, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.done {
 		infos, err := l.g.discoverPlugins(ctx)
-		l.b, l.err = installedBackends(infos), err
-	})
-	if l.err != nil {
-		return planner.Backend{}, l.err
+		if err != nil {
+			return host.Info{}, err
+		}
+		l.found, l.done = infos, true
 	}
-	return l.b.Backend(ctx, name)
+	return l.found.Plugin(ctx, name)
 }

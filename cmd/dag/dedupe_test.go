@@ -195,8 +195,8 @@ func TestPluginProblemsOnWorker(t *testing.T) {
 	home := t.TempDir()
 	startServer(t, home)
 	for backend, want := range map[string]string{
-		"sick":   "backend sick is not ready on worker",
-		"absent": "backend absent is not installed on worker",
+		"sick":   "plugin sick is not ready: python package torch",
+		"absent": "plugin absent is not installed",
 	} {
 		file := writeTinyStudy(t)
 		os.WriteFile(file, []byte(strings.Replace(tinyStudy, "name: tiny\n", "name: tiny\nbackends: {default: "+backend+"}\n", 1)), 0o644)
@@ -273,7 +273,7 @@ func TestStageOnWrongQueueFails(t *testing.T) {
 	study = strings.Replace(study, "params: {steps: 6, d_model: 16, layers: 1, heads: 2, context: 48, max_length: 48}", "params: {steps: 2}", 1)
 	os.WriteFile(file, []byte(study), 0o644)
 	code, out, errs := dag(t, "submit", file, "--wait", "--json", "--home", home)
-	if !strings.Contains(errs, "backend gpuex is not installed here") {
+	if !strings.Contains(errs, "plugin gpuex is not installed here") {
 		t.Errorf("submit did not warn about the routing: %q", errs)
 	}
 	var r runJSON

@@ -56,16 +56,12 @@ func (g *globals) plan(cmd *cobra.Command, file string) (*planner.Result, error)
 	if err != nil {
 		return nil, err
 	}
-	backends, err := g.backends(ctx)
-	if err != nil {
-		return nil, err
-	}
 	fetch, err := g.fetcher(store)
 	if err != nil {
 		return nil, err
 	}
 	res, err := planner.Plan(ctx, p, planner.Options{
-		Namespace: g.namespace, Store: store, Backends: backends, Hash: memo.HashFunc(), Fetch: fetch,
+		Namespace: g.namespace, Store: store, Plugins: g.plugins(), Hash: memo.HashFunc(), Fetch: fetch,
 	})
 	if err != nil {
 		return nil, err

@@ -276,7 +276,7 @@ func TestPlanPredictsKeysWithInstalledPlugins(t *testing.T) {
 		return m
 	}
 	got := status()["pretrain/base"]
-	if !strings.HasPrefix(got, "blocked - backend tinylm is not installed") {
+	if !strings.HasPrefix(got, "blocked - plugin tinylm is not installed") {
 		t.Fatalf("without plugins: %s", got)
 	}
 

@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/dagproject/dag/planner"
 	"github.com/dagproject/dag/plugins"
 	"github.com/dagproject/dag/plugins/host"
 )
@@ -59,25 +58,6 @@ func (g *globals) pluginSearchPath() []string {
 // discoverPlugins finds and describes the installed plugins.
 func (g *globals) discoverPlugins(ctx context.Context) ([]host.Info, error) {
 	return host.Discover(ctx, g.pluginSearchPath())
-}
-
-// installedBackends serves planner.Backends from discovery results.
-type installedBackends []host.Info
-
-func (b installedBackends) Backend(_ context.Context, name string) (planner.Backend, error) {
-	info, err := host.Lookup(b, name)
-	if err != nil {
-		return planner.Backend{}, err
-	}
-	return planner.Backend{
-		Name:          info.Name,
-		Digest:        info.Digest,
-		Protocol:      info.ProtocolVersion,
-		Kinds:         kindStrings(info.Kinds),
-		ExecutionOnly: info.ExecutionOnlyPaths(),
-		Ready:         info.Ready,
-		Problem:       info.Problem,
-	}, nil
 }
 
 // pluginJSON is one entry of `dag plugins --json` (contract.md).

@@ -146,23 +146,20 @@ func TestPluginsCommandNone(t *testing.T) {
 	}
 }
 
-func TestPluginBackends(t *testing.T) {
+func TestPluginLookup(t *testing.T) {
 	home := t.TempDir()
 	installExamplePlugin(t, buildExamplePlugin(t), filepath.Join(home, "plugins"), "example")
 	t.Setenv("DAG_PLUGIN_PATH", "")
 	g := &globals{home: home}
-	b, err := g.backends(t.Context())
+	p := g.plugins()
+	info, err := p.Plugin(t.Context(), "example")
 	if err != nil {
 		t.Fatal(err)
 	}
-	be, err := b.Backend(t.Context(), "example")
-	if err != nil {
-		t.Fatal(err)
+	if info.ProtocolVersion != 1 || !info.Ready || info.Digest.Validate() != nil || strings.Join(info.ExecutionOnlyPaths(), ",") != "crash_at,crash_message,ignore_cancel,spawn_child,step_delay_ms" {
+		t.Errorf("plugin %+v", info)
 	}
-	if be.Protocol != 1 || !be.Ready || be.Digest.Validate() != nil || strings.Join(be.ExecutionOnly, ",") != "crash_at,crash_message,ignore_cancel,spawn_child,step_delay_ms" {
-		t.Errorf("backend %+v", be)
-	}
-	if _, err := b.Backend(t.Context(), "hf"); !errdefs.IsNotFound(err) {
-		t.Errorf("missing backend: got %v, want NotFound", err)
+	if _, err := p.Plugin(t.Context(), "hf"); !errdefs.IsNotFound(err) {
+		t.Errorf("missing plugin: got %v, want NotFound", err)
 	}
 }

@@ -171,7 +171,7 @@ func (g *globals) nodeClasses(ctx context.Context, p *study.Plan) (map[string]st
 	classes := map[string]string{}
 	warned := map[string]bool{}
 	for _, n := range p.Nodes {
-		if n.Backend == "" {
+		if n.Plugin == "" {
 			continue
 		}
 		if !discovered {
@@ -181,11 +181,11 @@ func (g *globals) nodeClasses(ctx context.Context, p *study.Plan) (map[string]st
 			}
 			discovered = true
 		}
-		info, err := host.Lookup(infos, n.Backend)
+		info, err := host.Lookup(infos, n.Plugin)
 		if err != nil {
-			if !warned[n.Backend] {
-				warned[n.Backend] = true
-				fmt.Fprintf(g.stderr, "warning: backend %s is not installed here; its stages go to cpu workers\n", n.Backend)
+			if !warned[n.Plugin] {
+				warned[n.Plugin] = true
+				fmt.Fprintf(g.stderr, "warning: plugin %s is not installed here; its stages go to cpu workers\n", n.Plugin)
 			}
 			continue
 		}

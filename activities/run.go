@@ -73,7 +73,11 @@ func (a *Activities) Run(ctx context.Context, in runs.RunInput) (runs.RunResult,
 		res.Key = key
 		return res, nil
 	}
-	if _, err := planner.Publish(ctx, a.store, in.Namespace, p.Study, n.ID, pre.Encode(), res.Outputs, producer, started, time.Now()); err != nil {
+	pub := artifacts.Publication{
+		Preimage: pre.Encode(), Node: n.ID, Outputs: res.Outputs, Producer: producer,
+		Started: started, Finished: time.Now(), Ref: planner.RefName(in.Namespace, p.Study, n.ID),
+	}
+	if _, err := artifacts.Publish(ctx, a.store, pub); err != nil {
 		return runs.RunResult{}, classify(err)
 	}
 	if in.Lease != nil && in.Lease.Granted {

@@ -33,7 +33,7 @@ type HashFunc func(path string) (digest.Digest, int64, error)
 // folder ErrInvalidArgument. Errors of hash are returned wrapped.
 func BuildManifest(ctx context.Context, dir string, hash HashFunc) (Manifest, error) {
 	if hash == nil {
-		hash = hashFile
+		hash = HashFile
 	}
 	fi, err := os.Stat(dir)
 	if err != nil {
@@ -117,8 +117,9 @@ func PutDir(ctx context.Context, s Store, dir string) (digest.Digest, error) {
 	return d, nil
 }
 
-// hashFile is the default HashFunc: the sha256 of the file's bytes.
-func hashFile(p string) (digest.Digest, int64, error) {
+// HashFile is the default HashFunc: the sha256 of the file's bytes and
+// their count. A missing file is NotFound.
+func HashFile(p string) (digest.Digest, int64, error) {
 	f, err := os.Open(p)
 	if err != nil {
 		return "", 0, osClass(err)

@@ -93,7 +93,7 @@ func fillStore(tb testing.TB, p *study.Plan, opts planner.Options, scratch strin
 				continue
 			}
 			outputs := map[string]digest.Digest{study.OutData: d, study.OutModel: d, study.OutResult: d}
-			if _, err := planner.Publish(ctx, opts.Store, "default", p.Study, n.ID, n.Preimage, outputs, artifacts.Producer{}, time.Now(), time.Now()); err != nil {
+			if _, err := artifacts.Publish(ctx, opts.Store, artifacts.Publication{Preimage: n.Preimage, Node: n.ID, Outputs: outputs, Producer: artifacts.Producer{}, Started: time.Now(), Finished: time.Now(), Ref: planner.RefName("default", p.Study, n.ID)}); err != nil {
 				tb.Fatal(err)
 			}
 		}

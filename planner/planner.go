@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
@@ -289,7 +290,7 @@ func (pl *planning) source(ctx context.Context, src *study.Source) (digest.Diges
 	}
 	hash := pl.opts.Hash
 	if hash == nil {
-		hash = hashFile
+		hash = artifacts.HashFile
 	}
 	if src.Format == "dir" {
 		m, err := artifacts.BuildManifest(ctx, src.Path, hash)
@@ -299,7 +300,7 @@ func (pl *planning) source(ctx context.Context, src *study.Source) (digest.Diges
 		return m.Digest(), "", nil
 	}
 	d, _, err := hash(src.Path)
-	if errors.Is(err, errdefs.ErrNotFound) || isNotExist(err) {
+	if errors.Is(err, errdefs.ErrNotFound) || errors.Is(err, fs.ErrNotExist) {
 		return "", "", fmt.Errorf("source %s: file not found: %s: %w", src.URI, src.Path, errdefs.ErrNotFound)
 	}
 	return d, "", err

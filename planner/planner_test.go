@@ -113,7 +113,7 @@ func (f *fixture) runData(p *study.Plan, nodes map[string]planner.Node) {
 			f.t.Fatal(err)
 		}
 		now := time.Now()
-		if _, err := planner.Publish(ctx, f.store, "default", p.Study, n.ID, nodes[n.ID].Preimage, out, artifacts.Producer{Plugin: "dag.data"}, now, now); err != nil {
+		if _, err := artifacts.Publish(ctx, f.store, artifacts.Publication{Preimage: nodes[n.ID].Preimage, Node: n.ID, Outputs: out, Producer: artifacts.Producer{Plugin: "dag.data"}, Started: now, Finished: now, Ref: planner.RefName("default", p.Study, n.ID)}); err != nil {
 			f.t.Fatal(err)
 		}
 	}
@@ -189,12 +189,12 @@ func TestParamChangeIsExplainedAndExecutionOnlyIsIgnored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := planner.Publish(ctx, f.store, "default", p.Study, "pretrain/base", pre.Preimage, map[string]digest.Digest{study.OutModel: d}, artifacts.Producer{}, time.Now(), time.Now()); err != nil {
+	if _, err := artifacts.Publish(ctx, f.store, artifacts.Publication{Preimage: pre.Preimage, Node: "pretrain/base", Outputs: map[string]digest.Digest{study.OutModel: d}, Producer: artifacts.Producer{}, Started: time.Now(), Finished: time.Now(), Ref: planner.RefName("default", p.Study, "pretrain/base")}); err != nil {
 		t.Fatal(err)
 	}
 	_, nodes = f.plan()
 	sft := expect(t, nodes, "sft/a", planner.Miss, "not in cache")
-	if _, err := planner.Publish(ctx, f.store, "default", p.Study, "sft/a", sft.Preimage, map[string]digest.Digest{study.OutModel: d}, artifacts.Producer{}, time.Now(), time.Now()); err != nil {
+	if _, err := artifacts.Publish(ctx, f.store, artifacts.Publication{Preimage: sft.Preimage, Node: "sft/a", Outputs: map[string]digest.Digest{study.OutModel: d}, Producer: artifacts.Producer{}, Started: time.Now(), Finished: time.Now(), Ref: planner.RefName("default", p.Study, "sft/a")}); err != nil {
 		t.Fatal(err)
 	}
 	expect(t, mustPlan(f), "sft/a", planner.Hit, "cached")

@@ -248,7 +248,7 @@ func runDataNodes(t *testing.T, file, home string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := planner.Publish(ctx, store, "default", p.Study, n.ID, res.Nodes[i].Preimage, out, artifacts.Producer{}, time.Now(), time.Now()); err != nil {
+		if _, err := artifacts.Publish(ctx, store, artifacts.Publication{Preimage: res.Nodes[i].Preimage, Node: n.ID, Outputs: out, Producer: artifacts.Producer{}, Started: time.Now(), Finished: time.Now(), Ref: planner.RefName("default", p.Study, n.ID)}); err != nil {
 			t.Fatal(err)
 		}
 	}

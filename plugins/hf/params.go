@@ -53,7 +53,8 @@ type Params struct {
 
 func raw(s string) json.RawMessage { return json.RawMessage(s) }
 
-// paramSpec is the schema Describe reports; defaultParams is built from it.
+// paramSpec is the schema Describe reports, and the defaults parseParams
+// applies.
 var paramSpec = []plugins.Param{
 	{Path: "steps", Type: plugins.TypeInt, Default: raw("0"), Description: "optimizer steps; 0 means epochs passes over the data"},
 	{Path: "epochs", Type: plugins.TypeInt, Default: raw("1"), Description: "passes over the data when steps is 0"},
@@ -86,27 +87,11 @@ var paramSpec = []plugins.Param{
 	{Path: "score_batch_size", Type: plugins.TypeInt, Default: raw("16"), Description: "score: sequences per forward pass", ExecutionOnly: true},
 }
 
-func defaultParams() Params {
-	var p Params
-	for _, s := range paramSpec {
-		obj := s.Default
-		parts := strings.Split(s.Path, ".")
-		for i := len(parts) - 1; i >= 0; i-- {
-			k, _ := json.Marshal(parts[i])
-			obj = json.RawMessage(fmt.Sprintf("{%s:%s}", k, obj))
-		}
-		if err := json.Unmarshal(obj, &p); err != nil {
-			panic(err)
-		}
-	}
-	return p
-}
-
 // parseParams applies rawParams over the defaults. Unknown fields, wrong
 // types and out-of-range values are InvalidArgument.
 func parseParams(rawParams json.RawMessage) (Params, error) {
-	p := defaultParams()
-	if err := sdk.DecodeParams(rawParams, &p); err != nil {
+	var p Params
+	if err := sdk.ParseParams(paramSpec, rawParams, &p); err != nil {
 		return p, err
 	}
 	bad := func(format string, a ...any) error {
@@ -147,9 +132,7 @@ func parseParams(rawParams json.RawMessage) (Params, error) {
 // worker's checkpoint fingerprints, so a checkpoint resumes under any
 // logging or batching settings.
 func (p Params) key() string {
-	p.LogEvery, p.CheckpointEvery, p.MicroBatchSize, p.ScoreBatchSize = 0, 0, 0, 0
-	p.GradientCheckpointing = false
-	b, err := json.Marshal(p)
+	b, err := sdk.WithoutExecutionOnly(paramSpec, p)
 	if err != nil {
 		panic(err)
 	}

@@ -19,7 +19,10 @@ func BenchmarkTrainTokens(b *testing.B) {
 	if s, err := strconv.Atoi(os.Getenv("TINYLM_BENCH_STEPS")); err == nil && s > 0 {
 		steps = s
 	}
-	prm := defaultParams()
+	prm, err := parseParams(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
 	c := newConfig(prm.DModel, prm.Layers, prm.Heads, prm.Context)
 	w := initWeights(c, 1)
 	prog := &stepProgram{cfg: c, kind: plugins.KindPretrain, train: w.names(), maxGradNorm: prm.MaxGradNorm}

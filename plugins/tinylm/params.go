@@ -11,7 +11,7 @@ import (
 )
 
 // Params are a stage's parameters (the study's params: object), after
-// defaults. Fields tagged json:"-" in fingerprints are execution-only.
+// defaults. paramSpec marks the execution-only ones.
 type Params struct {
 	// Architecture of a pretrained model; sft and dpo take the parent's.
 	DModel  int `json:"d_model"`
@@ -50,8 +50,8 @@ type Params struct {
 // The pretrain step count when steps is 0.
 const defaultPretrainSteps = 200
 
-// paramSpec is the parameter schema Describe reports; defaultParams is
-// built from the same defaults.
+// paramSpec is the parameter schema Describe reports, and the defaults
+// parseParams applies.
 var paramSpec = []plugins.Param{
 	{Path: "d_model", Type: plugins.TypeInt, Default: raw("64"), Description: "pretrain: model width"},
 	{Path: "layers", Type: plugins.TypeInt, Default: raw("2"), Description: "pretrain: transformer blocks"},
@@ -80,34 +80,11 @@ var paramSpec = []plugins.Param{
 
 func raw(s string) json.RawMessage { return json.RawMessage(s) }
 
-// defaultParams returns Params filled from paramSpec's defaults.
-func defaultParams() Params {
-	var p Params
-	for _, s := range paramSpec {
-		if err := setPath(&p, s.Path, s.Default); err != nil {
-			panic(err)
-		}
-	}
-	return p
-}
-
-// setPath decodes v into the field of p at a dotted path by building the
-// nested object and decoding it over p.
-func setPath(p *Params, path string, v json.RawMessage) error {
-	obj := v
-	parts := strings.Split(path, ".")
-	for i := len(parts) - 1; i >= 0; i-- {
-		k, _ := json.Marshal(parts[i])
-		obj = json.RawMessage(fmt.Sprintf("{%s:%s}", k, obj))
-	}
-	return json.Unmarshal(obj, p)
-}
-
 // parseParams applies raw over the defaults. Unknown fields, values of
 // the wrong type and out-of-range values are InvalidArgument.
 func parseParams(rawParams json.RawMessage) (Params, error) {
-	p := defaultParams()
-	if err := sdk.DecodeParams(rawParams, &p); err != nil {
+	var p Params
+	if err := sdk.ParseParams(paramSpec, rawParams, &p); err != nil {
 		return p, err
 	}
 	bad := func(format string, a ...any) error {
@@ -162,8 +139,7 @@ func (p Params) loraSpec() loraSpec {
 // fingerprintJSON is p without its execution-only fields, canonical:
 // it enters checkpoint fingerprints.
 func (p Params) fingerprintJSON() []byte {
-	p.LogEvery, p.CheckpointEvery, p.ScoreBatchSize = 0, 0, 0
-	b, err := json.Marshal(p)
+	b, err := sdk.WithoutExecutionOnly(paramSpec, p)
 	if err != nil {
 		panic(err)
 	}

@@ -55,9 +55,13 @@ func Prepare(ctx context.Context, s artifacts.Store, n *study.Node, source diges
 	if n.Kind != study.KindData || n.Source == nil {
 		return nil, fmt.Errorf("node %s is not a data node: %w", n.ID, errdefs.ErrInvalidArgument)
 	}
+	p, err := study.DecodeParams[study.DataParams](n.Params)
+	if err != nil {
+		return nil, fmt.Errorf("node %s: %w", n.ID, err)
+	}
 	output := study.OutData
-	if role, _ := n.Params["role"].(string); role != "" {
-		output = role
+	if p.Role != "" {
+		output = p.Role
 	}
 	format := n.Source.Format
 	if format == "dir" {
@@ -66,15 +70,15 @@ func Prepare(ctx context.Context, s artifacts.Store, n *study.Node, source diges
 		}
 		return map[string]digest.Digest{output: source}, nil
 	}
-	adapter, _ := n.Params["adapter"].(string)
-	d, err := prepareFile(ctx, s, n, source, format, adapter)
+	d, err := prepareFile(ctx, s, source, format, p)
 	if err != nil {
 		return nil, fmt.Errorf("node %s (%s): %w", n.ID, n.Source.URI, err)
 	}
 	return map[string]digest.Digest{output: d}, nil
 }
 
-func prepareFile(ctx context.Context, s artifacts.Store, n *study.Node, source digest.Digest, format, adapter string) (digest.Digest, error) {
+func prepareFile(ctx context.Context, s artifacts.Store, source digest.Digest, format string, p study.DataParams) (digest.Digest, error) {
+	adapter := p.Adapter
 	rc, err := s.Open(ctx, source)
 	if err != nil {
 		return "", err
@@ -100,17 +104,16 @@ func prepareFile(ctx context.Context, s artifacts.Store, n *study.Node, source d
 		}
 		return putManifest(ctx, s, FileName(format), source, info.Size)
 	}
-	options, _ := n.Params["options"].(map[string]any)
-	conv, err := newConverter(adapter, options)
+	conv, err := newConverter(adapter, p.Options)
 	if err != nil {
 		return "", err
 	}
-	out, st, err := convert(ctx, r, format, conv, skipBad(options))
+	out, st, err := convert(ctx, r, format, conv, skipBad(p.Options))
 	if err != nil {
 		return "", err
 	}
-	if sample, ok := n.Params["sample"].(map[string]any); ok {
-		out = sampleLines(out, toInt(sample["n"]), toInt(sample["seed"]))
+	if p.Sample != nil {
+		out = sampleLines(out, p.Sample.N, p.Sample.Seed)
 		st.Records = bytes.Count(out, []byte("\n"))
 	}
 	blob, err := artifacts.PutBytes(ctx, s, out)
@@ -256,18 +259,6 @@ func validate(ctx context.Context, r io.Reader, format string) error {
 		return fmt.Errorf("unknown format %q: %w", format, errdefs.ErrInvalidArgument)
 	}
 	return nil
-}
-
-func toInt(v any) int {
-	switch x := v.(type) {
-	case int64:
-		return int(x)
-	case float64:
-		return int(x)
-	case int:
-		return x
-	}
-	return 0
 }
 
 func joinSemi(s []string) string {

@@ -1,50 +1,25 @@
 package eval
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/dagproject/dag/study"
 )
 
 // ResultFile is the one file of an eval or safety node's output folder:
 // its Report or SafetyReport as JSON.
 const ResultFile = "result.json"
 
-// TaskParams are an eval node's parameters, as study.Compile writes them.
-type TaskParams struct {
-	Task string `json:"task"`
-	// Shots is the number of few-shot examples (0: none).
-	Shots int `json:"shots"`
-	// Limit > 0 scores only the first Limit documents.
-	Limit int `json:"limit,omitempty"`
-}
-
-// DecodeTaskParams reads an eval node's params strictly: an unknown field
-// or a mistyped value is InvalidArgument.
-func DecodeTaskParams(params map[string]any) (TaskParams, error) {
-	var p TaskParams
-	b, err := json.Marshal(params)
-	if err != nil {
-		return p, invalid("eval params: %v", err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&p); err != nil {
-		return p, invalid("eval params: %v", err)
-	}
-	return p, nil
-}
-
 // EvaluateNode is what an eval node computes from its params and its
 // materialised inputs: the task's documents from the data folder (and the
 // few-shot folder, "" for none; ReadFolder), every request scored by s in
 // batches, and the report.
 func EvaluateNode(ctx context.Context, s Scorer, params map[string]any, data, fewshot string, batch int, progress func(done, total int)) (Report, error) {
-	p, err := DecodeTaskParams(params)
+	p, err := study.DecodeParams[study.EvalParams](params)
 	if err != nil {
 		return Report{}, err
 	}

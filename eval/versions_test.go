@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/dagproject/dag/errdefs"
 	"github.com/dagproject/dag/internal/versiontest"
+	"github.com/dagproject/dag/study"
 )
 
 // goldenScorer answers every request with log-likelihoods that depend only
@@ -75,7 +75,7 @@ func TestVersions(t *testing.T) {
 				{"task": name, "shots": int64(0)},
 				{"task": name, "shots": int64(3), "limit": int64(7)},
 			} {
-				p, err := DecodeTaskParams(params)
+				p, err := study.DecodeParams[study.EvalParams](params)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -110,19 +110,6 @@ func TestVersions(t *testing.T) {
 		out := versiontest.JSON(t, SafetyRequests(sents), rep, SafetyScores(vec))
 		versiontest.Check(t, "eval.safenlp", SafeNLPVersion, "SafeNLPVersion in eval/safenlp.go", out)
 	})
-}
-
-// TestDecodeTaskParams checks that an eval node's params decode strictly.
-func TestDecodeTaskParams(t *testing.T) {
-	p, err := DecodeTaskParams(map[string]any{"task": "mmlu", "shots": int64(5), "limit": 3.0})
-	if err != nil || p != (TaskParams{Task: "mmlu", Shots: 5, Limit: 3}) {
-		t.Errorf("%+v %v", p, err)
-	}
-	for _, bad := range []map[string]any{{"task": "mmlu", "shot": 5}, {"task": 3}, {"task": "mmlu", "shots": "five"}} {
-		if _, err := DecodeTaskParams(bad); !errdefs.IsInvalidArgument(err) {
-			t.Errorf("%v: %v, want InvalidArgument", bad, err)
-		}
-	}
 }
 
 func must(t *testing.T, err error) {

@@ -34,13 +34,15 @@ func WithBuiltins(impl study.Impl, n *study.Node) study.Impl {
 	v := map[string]string{}
 	switch n.Kind {
 	case study.KindData:
-		adapter, _ := n.Params["adapter"].(string)
-		if ver := datasets.AdapterVersion(adapter); ver != "" {
-			v["datasets.adapter/"+adapter] = ver
+		// Params that do not decode fail the node where it runs; here they
+		// name no adapter.
+		p, _ := study.DecodeParams[study.DataParams](n.Params)
+		if ver := datasets.AdapterVersion(p.Adapter); ver != "" {
+			v["datasets.adapter/"+p.Adapter] = ver
 		}
 	case study.KindEval:
-		name, _ := n.Params["task"].(string)
-		if t, err := eval.Lookup(name); err == nil {
+		p, _ := study.DecodeParams[study.EvalParams](n.Params)
+		if t, err := eval.Lookup(p.Task); err == nil {
 			v["eval.task/"+t.Name] = t.Version
 		}
 	case study.KindSafety:

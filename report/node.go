@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -12,32 +11,26 @@ import (
 	"github.com/dagproject/dag/study"
 )
 
-// nodeParams are the report node's parameters, as study.Compile writes
-// them.
-type nodeParams struct {
-	Rows      []Row         `json:"rows"`
-	Tasks     []string      `json:"tasks"`
-	Safety    bool          `json:"safety"`
-	Curves    []CurveSource `json:"curves"`
-	Reference Reference     `json:"reference"`
-}
-
-// SpecOf reads a report node's params strictly: an unknown field or a
-// mistyped value is InvalidArgument.
+// SpecOf reads a report node's params (study.ReportParams) strictly: an
+// unknown field or a mistyped value is InvalidArgument.
 func SpecOf(studyName string, params map[string]any) (Spec, error) {
-	spec := Spec{Study: studyName}
-	b, err := json.Marshal(params)
+	p, err := study.DecodeParams[study.ReportParams](params)
 	if err != nil {
-		return spec, fmt.Errorf("report params: %v: %w", err, errdefs.ErrInvalidArgument)
+		return Spec{}, fmt.Errorf("report %w", err)
 	}
-	var p nodeParams
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&p); err != nil {
-		return spec, fmt.Errorf("report params: %v: %w", err, errdefs.ErrInvalidArgument)
+	spec := Spec{Study: studyName, Tasks: p.Tasks, Safety: p.Safety}
+	for _, r := range p.Rows {
+		spec.Rows = append(spec.Rows, Row{Label: r.Label, Model: r.Model, Slug: r.Slug})
 	}
-	spec.Rows, spec.Tasks, spec.Safety = p.Rows, p.Tasks, p.Safety
-	spec.Curves, spec.Reference = p.Curves, p.Reference
+	for _, c := range p.Curves {
+		spec.Curves = append(spec.Curves, CurveSource{Node: c.Node, Kind: string(c.Kind)})
+	}
+	if p.Reference != nil {
+		b, _ := json.Marshal(p.Reference)
+		if err := json.Unmarshal(b, &spec.Reference); err != nil {
+			return Spec{}, fmt.Errorf("report params: reference: %v: %w", err, errdefs.ErrInvalidArgument)
+		}
+	}
 	return spec, nil
 }
 

@@ -107,10 +107,7 @@ func (c *compiler) compile() (*Plan, error) {
 			if t.Shots != nil {
 				shots = *t.Shots
 			}
-			params := map[string]any{"task": t.Name, "shots": shots}
-			if t.Limit > 0 {
-				params["limit"] = t.Limit
-			}
+			params := ParamsOf(EvalParams{Task: t.Name, Shots: shots, Limit: t.Limit})
 			inputs := map[string]ref{"model": m, "data": c.dataset(t.Data)}
 			if t.Fewshot != "" && shots > 0 {
 				inputs["fewshot"] = c.dataset(t.Fewshot)
@@ -138,13 +135,9 @@ func (c *compiler) compile() (*Plan, error) {
 		}
 	}
 	if len(results) > 0 {
-		rows := make([]any, len(plan.Rows))
-		for i, r := range plan.Rows {
-			rows[i] = map[string]any{"label": r.Label, "model": r.Model, "slug": r.Slug}
-		}
-		tasks := make([]any, len(plan.Tasks))
-		for i, t := range plan.Tasks {
-			tasks[i] = t
+		rp := ReportParams{Rows: []ReportRow{}, Tasks: append([]string{}, plan.Tasks...), Safety: ev.Safety != nil, Curves: []ReportCurve{}}
+		for _, r := range plan.Rows {
+			rp.Rows = append(rp.Rows, ReportRow{Label: r.Label, Model: r.Model, Slug: r.Slug})
 		}
 		inputs := map[string]ref{}
 		for _, in := range results {
@@ -152,18 +145,14 @@ func (c *compiler) compile() (*Plan, error) {
 		}
 		// Each trained model's folder carries its training log
 		// (plugins.MetricsFile), which the report charts.
-		curves := make([]any, len(c.trained))
-		for i, id := range c.trained {
-			curves[i] = map[string]any{"node": id, "kind": string(c.nodes[id].Kind)}
+		for _, id := range c.trained {
+			rp.Curves = append(rp.Curves, ReportCurve{Node: id, Kind: c.nodes[id].Kind})
 			inputs[CurveInput+id] = ref{id, OutModel}
 		}
-		params := map[string]any{"rows": rows, "tasks": tasks, "safety": ev.Safety != nil, "curves": curves}
-		if ref := referenceParams(s.Reference, plan.Rows); ref != nil {
-			params["reference"] = ref
-		}
+		rp.Reference = referenceParams(s.Reference, plan.Rows)
 		if _, err := c.add(Node{
 			ID: "report", Kind: KindReport,
-			Params: params,
+			Params: ParamsOf(rp),
 			Pos:    s.Where("evaluations"),
 		}, inputs); err != nil {
 			return nil, err
@@ -240,17 +229,11 @@ func (c *compiler) dataset(name string) ref {
 			}
 		}
 		src := c.s.sources[name]
-		params := map[string]any{"format": src.Format}
-		if ds.Adapter != "" {
-			params["adapter"] = ds.Adapter
-		}
+		dp := DataParams{Format: src.Format, Adapter: ds.Adapter, Options: ds.Options}
 		if ds.Sample.N > 0 {
-			params["sample"] = map[string]any{"n": ds.Sample.N, "seed": ds.Sample.Seed}
+			dp.Sample = &SampleParams{N: ds.Sample.N, Seed: ds.Sample.Seed}
 		}
-		if len(ds.Options) > 0 {
-			params["options"] = ds.Options
-		}
-		c.mustAdd(Node{ID: id, Kind: KindData, Params: params, Source: src, Pos: c.s.Where("datasets." + name)}, nil)
+		c.mustAdd(Node{ID: id, Kind: KindData, Params: ParamsOf(dp), Source: src, Pos: c.s.Where("datasets." + name)}, nil)
 	}
 	return ref{id, OutData}
 }
@@ -269,7 +252,7 @@ func (c *compiler) baseModel() (model, error) {
 	id := "data/model:" + m.Name
 	c.mustAdd(Node{
 		ID: id, Kind: KindData, Source: src,
-		Params: map[string]any{"format": src.Format, "role": OutModel},
+		Params: ParamsOf(DataParams{Format: src.Format, Role: OutModel}),
 		Pos:    c.s.Where("model.checkpoint"),
 	}, nil)
 	return model{ref: ref{id, OutModel}, slug: m.Name}, nil

@@ -38,6 +38,64 @@ func TestReplay(t *testing.T) {
 	}
 }
 
+// TestReplayLease replays a recorded lease: claimed by one run, waited
+// on by another, released by its holder once the key was published.
+func TestReplayLease(t *testing.T) {
+	r := worker.NewWorkflowReplayer()
+	r.RegisterWorkflowWithOptions(Lease, workflow.RegisterOptions{Name: runs.LeaseWorkflow})
+	if err := r.ReplayWorkflowHistoryFromJSONFile(nil, "testdata/lease-history-released.json"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLeaseContinuesAsNew: a lease whose holder neither releases it nor
+// ends continues as new after leaseChecks checks, with the same request,
+// so its history stays small however long the node runs. (A real history
+// of it would take leaseChecks minutes to record; this runs on the test
+// environment's skipped time.)
+func TestLeaseContinuesAsNew(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterWorkflowWithOptions(Lease, workflow.RegisterOptions{Name: runs.LeaseWorkflow})
+	var a *activities.Activities
+	env.RegisterActivity(a)
+	checks := 0
+	env.OnActivity(a.LeaseOver, mock.Anything, mock.Anything).Return(func(context.Context, runs.LeaseRequest) (bool, error) {
+		checks++
+		return false, nil
+	})
+	req := runs.LeaseRequest{Key: digest.FromString("k"), Holder: runs.Holder{Run: "r1", Study: "s", Node: "n"}}
+	env.ExecuteWorkflow(runs.LeaseWorkflow, req)
+	var can *workflow.ContinueAsNewError
+	if err := env.GetWorkflowError(); !errors.As(err, &can) {
+		t.Fatalf("after %d checks: %v, want continue-as-new", checks, err)
+	}
+	if checks != leaseChecks || can.WorkflowType.Name != runs.LeaseWorkflow {
+		t.Errorf("%d checks, continued as %s; want %d, %s", checks, can.WorkflowType.Name, leaseChecks, runs.LeaseWorkflow)
+	}
+}
+
+// TestLeaseEndsOnRelease: the holder's release signal ends the lease;
+// another run's does not.
+func TestLeaseEndsOnRelease(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterWorkflowWithOptions(Lease, workflow.RegisterOptions{Name: runs.LeaseWorkflow})
+	var a *activities.Activities
+	env.RegisterActivity(a)
+	env.OnActivity(a.LeaseOver, mock.Anything, mock.Anything).Return(false, nil)
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(runs.SignalRelease, "someone-else") }, 30*time.Second)
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(runs.SignalRelease, "r1") }, 3*time.Minute)
+	start := env.Now()
+	env.ExecuteWorkflow(runs.LeaseWorkflow, runs.LeaseRequest{Key: digest.FromString("k"), Holder: runs.Holder{Run: "r1"}})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	if d := env.Now().Sub(start); d < 3*time.Minute || d > 4*time.Minute {
+		t.Errorf("the lease ended after %s; want at the holder's release (3m)", d)
+	}
+}
+
 // graph: a -> b -> c, and an independent d.
 func testGraph() runs.Graph {
 	in := func(node string) []study.Input { return []study.Input{{Name: "data", Node: node, Output: "data"}} }

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 
+	runspkg "github.com/dagproject/dag/runs"
+
 	"github.com/opencontainers/go-digest"
 
 	"github.com/dagproject/dag/artifacts"
@@ -66,6 +68,10 @@ func TestConcurrentSubmitsShareNode(t *testing.T) {
 	}
 	if len(executed) != 1 || len(reused) != 1 {
 		t.Fatalf("pretrain/base executed by %v and cached in %v; want exactly one of each", executed, reused)
+	}
+	if *recordHistory != "" {
+		saveWorkflowHistory(t, connectHome(t, home), runspkg.LeaseID(digest.Digest(key)), "",
+			"../../workflows/testdata/lease-history-"+*recordHistory+".json")
 	}
 	// The waiting run says whom it waited on.
 	code, out, _ := dag(t, "status", reused[0], "--json", "--home", home)

@@ -17,28 +17,26 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 )
 
-var recordHistory = flag.String("record-history", "", "record the cold run's workflow history as workflows/testdata/study-history-NAME.json (a replay test of the current workflow version)")
+var recordHistory = flag.String("record-history", "", "record workflow histories for the replay tests: TestIncrementalReruns's cold run as workflows/testdata/study-history-NAME.json, TestConcurrentSubmitsShareNode's lease as lease-history-NAME.json")
 
-// saveHistory writes a run's event history as JSON for the workflow
-// replay test.
+// saveHistory writes a study run's event history as JSON for the
+// workflow replay test.
 func saveHistory(t *testing.T, home, run, path string) {
 	t.Helper()
-	ctx := context.Background()
-	g := &globals{home: home}
-	if err := g.resolve(); err != nil {
-		t.Fatal(err)
-	}
-	sess, err := g.connect(ctx)
+	sess := connectHome(t, home)
+	r, err := findRun(context.Background(), sess.client, "default", run)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sess.close()
-	r, err := findRun(ctx, sess.client, "default", run)
-	if err != nil {
-		t.Fatal(err)
-	}
+	saveWorkflowHistory(t, sess, r.WorkflowID, r.RunID, path)
+}
+
+// saveWorkflowHistory writes a workflow's event history ("" run: the
+// latest) as JSON.
+func saveWorkflowHistory(t *testing.T, sess *session, workflowID, runID, path string) {
+	t.Helper()
 	var h historypb.History
-	it := sess.client.GetWorkflowHistory(ctx, r.WorkflowID, r.RunID, false, 0)
+	it := sess.client.GetWorkflowHistory(context.Background(), workflowID, runID, false, 0)
 	for it.HasNext() {
 		e, err := it.Next()
 		if err != nil {

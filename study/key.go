@@ -69,7 +69,7 @@ func NewPreimage(namespace string, n *Node, impl Impl, executionOnly []string, i
 	}
 	params := normalize(n.Params).(map[string]any)
 	for _, path := range executionOnly {
-		deletePath(params, strings.Split(path, "."))
+		DeletePath(params, path) // params are copied by normalize: the node's map is untouched
 	}
 	return Preimage{
 		Format: KeyFormat, Namespace: namespace, Kind: n.Kind, Impl: impl,
@@ -89,8 +89,11 @@ func (p Preimage) Encode() []byte {
 // Key is the cache key: the digest of the canonical preimage.
 func (p Preimage) Key() digest.Digest { return digest.FromBytes(p.Encode()) }
 
-// deletePath removes a dotted path from nested maps (params are copied by
-// normalize, so the node's own map is untouched).
+// DeletePath removes a dotted path ("lora.dropout") from nested maps, and
+// the maps it leaves empty: how execution-only fields are left out of keys
+// and fingerprints.
+func DeletePath(m map[string]any, dotted string) { deletePath(m, strings.Split(dotted, ".")) }
+
 func deletePath(m map[string]any, path []string) {
 	if len(path) == 1 {
 		delete(m, path[0])

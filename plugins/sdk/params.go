@@ -8,6 +8,7 @@ import (
 
 	"github.com/dagproject/dag/errdefs"
 	"github.com/dagproject/dag/plugins"
+	"github.com/dagproject/dag/study"
 )
 
 // DecodeParams decodes a stage's params over into, which holds the
@@ -74,18 +75,8 @@ func WithoutExecutionOnly(spec []plugins.Param, v any) ([]byte, error) {
 	}
 	for _, p := range spec {
 		if p.ExecutionOnly {
-			deletePath(m, strings.Split(p.Path, "."))
+			study.DeletePath(m, p.Path)
 		}
 	}
 	return json.Marshal(m) // map keys come out sorted
-}
-
-func deletePath(m map[string]any, path []string) {
-	if len(path) == 1 {
-		delete(m, path[0])
-		return
-	}
-	if sub, ok := m[path[0]].(map[string]any); ok {
-		deletePath(sub, path[1:])
-	}
 }

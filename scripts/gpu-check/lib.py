@@ -2,6 +2,7 @@
 report each stage writes, time budgets, and running gpucheck and dag as
 child processes that are stopped cleanly when their time is up."""
 
+import argparse
 import json
 import os
 import signal
@@ -184,3 +185,32 @@ class Driver:
 
 def mean(xs):
     return sum(xs) / len(xs) if xs else float("nan")
+
+
+def stage_args(*extra):
+    """The arguments gpu-check.sh gives every stage, plus extra ones as
+    (flag, argparse keywords) pairs; the work folder is made."""
+    ap = argparse.ArgumentParser()
+    for flag in ("--bin", "--out", "--work"):
+        ap.add_argument(flag, required=True)
+    ap.add_argument("--deadline", type=float, required=True)
+    ap.add_argument("--toy", action="store_true")
+    for flag, kw in extra:
+        ap.add_argument(flag, **kw)
+    a = ap.parse_args()
+    os.makedirs(a.work, exist_ok=True)
+    return a
+
+
+def run_stage(report, run, cleanup=None):
+    """Runs a stage; an exception is recorded in the report, so that it
+    says why the stage stopped, and the report is written in any case."""
+    try:
+        run()
+    except Exception as e:
+        traceback.print_exc()
+        report.failed(e)
+    finally:
+        if cleanup:
+            cleanup()
+        report.finish()

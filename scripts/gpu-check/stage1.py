@@ -8,11 +8,9 @@ OUT/stage1.json as it ends; a failing check does not stop the others.
 needed; the checks that compare with transformers and peft are skipped):
 a dry run of the stage on any machine with PyTorch."""
 
-import argparse
 import json
 import os
 import sys
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -29,27 +27,13 @@ SFT_STEPS, CHECKPOINT_AT, DPO_STEPS = 40, 20, 30
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--bin", required=True)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--work", required=True)
-    ap.add_argument("--deadline", type=float, required=True)
-    ap.add_argument("--toy", action="store_true")
-    a = ap.parse_args()
+    a = lib.stage_args()
     # The comparisons in this process use deterministic kernels too; cuBLAS
     # reads this before CUDA starts.
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-    os.makedirs(a.work, exist_ok=True)
-    clock = lib.Clock(a.deadline)
     report = lib.Report(os.path.join(a.out, "stage1.json"), "correctness", toy=a.toy)
-    s = Stage(a, clock, report)
-    try:
-        s.run()
-    except Exception as e:  # recorded, so that the report says why the stage stopped
-        traceback.print_exc()
-        report.failed(e)
-    finally:
-        report.finish()
+    s = Stage(a, lib.Clock(a.deadline), report)
+    lib.run_stage(report, s.run)
 
 
 class Stage:

@@ -12,11 +12,9 @@ the deadline is near; OUT/stage2.json is rewritten after each.
 --toy: the same runs on the worker tests' toy model on the CPU, small: a
 dry run of the stage's plumbing (its figures mean nothing)."""
 
-import argparse
 import os
 import statistics
 import sys
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -52,24 +50,10 @@ PLAN = [
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--bin", required=True)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--work", required=True)
-    ap.add_argument("--deadline", type=float, required=True)
-    ap.add_argument("--toy", action="store_true")
-    a = ap.parse_args()
-    os.makedirs(a.work, exist_ok=True)
+    a = lib.stage_args()
     report = lib.Report(os.path.join(a.out, "stage2.json"), "throughput", toy=a.toy)
     s = Stage(a, lib.Clock(a.deadline), report)
-    try:
-        s.run()
-    except Exception as e:  # recorded, so that the report says why the stage stopped
-        traceback.print_exc()
-        report.failed(e)
-    finally:
-        s.summarise()
-        report.finish()
+    lib.run_stage(report, s.run, s.summarise)
 
 
 class Stage:

@@ -9,13 +9,11 @@ expects every node cached. OUT/stage3.json is rewritten after each step.
 --model reuses a tiny model folder (stage 1's); --toy runs the study on the
 worker tests' toy model through the same plugin, on the CPU."""
 
-import argparse
 import json
 import os
 import shutil
 import signal
 import sys
-import traceback
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -31,25 +29,10 @@ DATA = ("lima.jsonl", "hh.jsonl", "arc.jsonl", "piqa.jsonl", "safenlp.jsonl")
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--bin", required=True)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--work", required=True)
-    ap.add_argument("--deadline", type=float, required=True)
-    ap.add_argument("--model", default="")
-    ap.add_argument("--toy", action="store_true")
-    a = ap.parse_args()
-    os.makedirs(a.work, exist_ok=True)
+    a = lib.stage_args(("--model", {"default": ""}))
     report = lib.Report(os.path.join(a.out, "stage3.json"), "end-to-end", toy=a.toy)
     s = Stage(a, lib.Clock(a.deadline), report)
-    try:
-        s.run()
-    except Exception as e:  # recorded, so that the report says why the stage stopped
-        traceback.print_exc()
-        report.failed(e)
-    finally:
-        s.stop_server()
-        report.finish()
+    lib.run_stage(report, s.run, s.stop_server)
 
 
 class Stage:

@@ -15,7 +15,7 @@ import (
 )
 
 // A trained model is stored as its own files plus lineage.json naming the
-// model it was trained from (contract.md). A backend whose output holds
+// model it was trained from (contract.md). A plugin whose output holds
 // only an adapter wants its parent beside it: it writes the parent (as it
 // received it) into its output under parentDir. The activity drops that
 // copy before storing, so each model is stored once, and records in
@@ -36,7 +36,7 @@ type lineage struct {
 	ParentDir string `json:"parent_dir,omitempty"`
 }
 
-// writeLineage drops the parent copy a backend left in out (it is the
+// writeLineage drops the parent copy a plugin left in out (it is the
 // input model, stored already) and writes lineage.json.
 func writeLineage(out string, lin lineage) error {
 	if fi, err := os.Stat(filepath.Join(out, parentDir)); err == nil && fi.IsDir() && lin.Parent != "" {

@@ -102,7 +102,7 @@ func (a *Activities) evaluate(ctx context.Context, studyName string, n *study.No
 		}
 		result = rep
 	} else {
-		rep, err := eval.EvaluateNode(ctx, scorer, n.Params, paths[plugins.InputData], paths["fewshot"], scoreBatch, progress)
+		rep, err := eval.EvaluateNode(ctx, scorer, n.Params, paths[plugins.InputData], paths[study.InputFewshot], scoreBatch, progress)
 		if err != nil {
 			return runs.RunResult{}, fmt.Errorf("node %s: %w", n.ID, err)
 		}

@@ -49,7 +49,7 @@ func (a *Activities) claim(ctx context.Context, req runs.LeaseRequest) (runs.Lea
 	if err := converter.GetDefaultDataConverter().FromPayload(p, &holder); err != nil {
 		return runs.Lease{}, fmt.Errorf("claim %s: lease holder: %w", req.Key, err)
 	}
-	return runs.Lease{Granted: holder.Run == req.Holder.Run, ID: id, Run: run.GetRunID(), Holder: holder}, nil
+	return runs.Lease{Granted: holder.Run == req.Holder.Run, ID: id, Holder: holder}, nil
 }
 
 // AwaitLease blocks until the lease ends (its holder released it or

@@ -89,8 +89,8 @@ func (a *Activities) Run(ctx context.Context, in runs.RunInput) (runs.RunResult,
 	return res, nil
 }
 
-// train runs a pretrain, SFT or DPO node through its plugin. runs.Progress and
-// each stored checkpoint go into heartbeats; a retried attempt resumes
+// train runs a pretrain, SFT or DPO node through its plugin. Progress and each
+// stored checkpoint go into heartbeats; a retried attempt resumes
 // from the checkpoint its predecessor last reported.
 func (a *Activities) train(ctx context.Context, studyName string, n *study.Node, in runs.NodeRef, key digest.Digest, info host.Info) (runs.RunResult, error) {
 	dir, err := a.runDir(key)

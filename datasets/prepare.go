@@ -128,7 +128,7 @@ func prepareFile(ctx context.Context, s artifacts.Store, source digest.Digest, f
 	m := artifacts.Manifest{
 		MediaType: artifacts.ManifestMediaType,
 		Entries: []artifacts.Entry{
-			{Path: "data.jsonl", Digest: blob, Size: int64(len(out)), Mode: 0o644},
+			{Path: FileName("jsonl"), Digest: blob, Size: int64(len(out)), Mode: 0o644},
 			{Path: StatsFile, Digest: statsBlob, Size: int64(len(stats)), Mode: 0o644},
 		},
 	}

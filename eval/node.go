@@ -56,7 +56,7 @@ func EvaluateSafetyNode(ctx context.Context, s Scorer, data string, batch int, p
 // InvalidArgument.
 func ReadFolder[T any](dir string, read func(io.Reader) ([]T, error)) ([]T, error) {
 	path := ""
-	for _, name := range []string{"data.jsonl", "data.json"} {
+	for _, name := range []string{"data.jsonl", "data.json"} { // datasets.FileName of jsonl and json
 		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
 			path = filepath.Join(dir, name)
 			break

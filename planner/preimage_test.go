@@ -2,6 +2,7 @@ package planner_test
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"os"
 	"path/filepath"
@@ -10,10 +11,24 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/dagproject/dag/planner"
+	"github.com/dagproject/dag/plugins"
+	"github.com/dagproject/dag/plugins/host"
 	"github.com/dagproject/dag/study"
 )
 
 var updatePreimages = flag.Bool("update-preimages", false, "rewrite testdata/preimages-*.txt")
+
+// standIns are the example studies' plugins as Resolve sees them, with
+// stand-in digests and an execution-only param each.
+var standIns = planner.InstalledPlugins{standIn("tinylm"), standIn("hf")}
+
+func standIn(name string) host.Info {
+	return host.Info{
+		Description: plugins.Description{Name: name, ProtocolVersion: 1, Kinds: plugins.Kinds, Ready: true,
+			Params: []plugins.Param{{Path: "log_every", Type: plugins.TypeInt, ExecutionOnly: true}}},
+		Digest: digest.FromString("binary of " + name),
+	}
+}
 
 // TestExamplePreimages pins the canonical description (the key preimage)
 // of every node of the example studies, with plugin digests and input
@@ -42,11 +57,11 @@ func TestExamplePreimages(t *testing.T) {
 				if n.Source != nil {
 					inputs[study.InputSource] = digest.FromString("source of " + n.ID)
 				}
-				impl, ok := planner.Builtin(n)
-				if !ok {
-					impl = planner.WithBuiltins(study.Impl{Name: n.Plugin, Digest: digest.FromString("binary of " + n.Plugin), Protocol: 1}, n)
+				r, err := planner.Resolve(context.Background(), n, standIns)
+				if err != nil {
+					t.Fatal(err)
 				}
-				pre, err := study.NewPreimage("default", n, impl, nil, inputs)
+				pre, err := study.NewPreimage("default", n, r.Impl, r.ExecutionOnly, inputs)
 				if err != nil {
 					t.Fatal(err)
 				}

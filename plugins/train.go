@@ -7,13 +7,14 @@ import (
 	"io"
 
 	"github.com/dagproject/dag/errdefs"
+	"github.com/dagproject/dag/study"
 )
 
 // The roles of TrainRequest.Inputs.
 const (
-	InputModel  = "model"  // the parent model's folder
-	InputData   = "data"   // the prepared data's folder
-	InputResume = "resume" // a checkpoint folder to resume from
+	InputModel  = study.InputModel // the parent model's folder
+	InputData   = study.InputData  // the prepared data's folder
+	InputResume = "resume"         // a checkpoint folder to resume from
 )
 
 // Metric names a Train reports. DPO stages add the reward ones

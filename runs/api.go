@@ -26,6 +26,14 @@ const (
 	SignalRelease = "release"
 )
 
+// Memo fields of a study workflow: its study, its plan's digest, and its
+// StudyInput (which `dag retry` starts again).
+const (
+	MemoStudy = "study"
+	MemoPlan  = "plan"
+	MemoInput = "input"
+)
+
 // QueueFor is the task queue of stages of a resource class ("" is cpu).
 func QueueFor(class string) string {
 	if class == "" {
@@ -153,13 +161,13 @@ type Progress struct {
 	CheckpointStep int64         `json:"checkpoint_step,omitempty"`
 }
 
+// Holder is a run that holds (or asks for) the lease on a node's key.
+//
 // Leases make a node that two runs need at once execute once: the first
 // run to claim a key (Lookup with a Claim) starts the key's lease workflow
 // (ID LeaseID, conflict policy USE_EXISTING, since child workflows cannot
 // attach to a running ID) and executes the node; the others wait for that
 // workflow to end (AwaitLease) and then look the key up again.
-
-// Holder is a run that holds (or asks for) the lease on a node's key.
 type Holder struct {
 	Workflow string `json:"workflow"`
 	Run      string `json:"run"`
@@ -187,7 +195,6 @@ type LeaseRequest struct {
 type Lease struct {
 	Granted bool   `json:"granted"`
 	ID      string `json:"id,omitempty"` // "" when leases are off
-	Run     string `json:"run,omitempty"`
 	Holder  Holder `json:"holder"`
 }
 

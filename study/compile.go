@@ -108,9 +108,9 @@ func (c *compiler) compile() (*Plan, error) {
 				shots = *t.Shots
 			}
 			params := ParamsOf(EvalParams{Task: t.Name, Shots: shots, Limit: t.Limit})
-			inputs := map[string]ref{"model": m, "data": c.dataset(t.Data)}
+			inputs := map[string]ref{InputModel: m, InputData: c.dataset(t.Data)}
 			if t.Fewshot != "" && shots > 0 {
-				inputs["fewshot"] = c.dataset(t.Fewshot)
+				inputs[InputFewshot] = c.dataset(t.Fewshot)
 			}
 			id, err := c.add(Node{
 				ID: "eval/" + t.Name + "@" + row.Slug, Kind: KindEval,
@@ -127,7 +127,7 @@ func (c *compiler) compile() (*Plan, error) {
 				ID: "safety@" + row.Slug, Kind: KindSafety,
 				Plugin: s.Backends.For(KindSafety), Params: ev.Safety.Params,
 				Pos: s.Where("evaluations.safety"),
-			}, map[string]ref{"model": m, "data": c.dataset(ev.Safety.Data)})
+			}, map[string]ref{InputModel: m, InputData: c.dataset(ev.Safety.Data)})
 			if err != nil {
 				return nil, err
 			}
@@ -245,7 +245,7 @@ func (c *compiler) baseModel() (model, error) {
 			ID: "pretrain/" + m.Name, Kind: KindPretrain,
 			Plugin: c.s.Backends.For(KindPretrain), Params: m.Pretrain.Params,
 			Pos: c.s.Where("model.pretrain"),
-		}, map[string]ref{"data": c.dataset(m.Pretrain.Corpus)})
+		}, map[string]ref{InputData: c.dataset(m.Pretrain.Corpus)})
 		return model{ref: ref{id, OutModel}, slug: m.Name}, err
 	}
 	src := c.s.checkpoint
@@ -285,7 +285,7 @@ func (c *compiler) trainSteps(pl *Pipeline, start model) (model, error) {
 			ID: string(kind) + "/" + strings.Join(chain, "+"), Kind: kind,
 			Plugin: backend, Params: params, NoCache: r.Cache == CacheNever,
 			Pos: c.s.Where(fmt.Sprintf("pipelines.%s.steps[%d]", pl.Name, i)),
-		}, map[string]ref{"model": cur.ref, "data": c.dataset(ds)})
+		}, map[string]ref{InputModel: cur.ref, InputData: c.dataset(ds)})
 		if err != nil {
 			return model{}, err
 		}

@@ -28,8 +28,19 @@ type Impl struct {
 	Builtins map[string]string `json:"builtins,omitempty"`
 }
 
-// InputSource names a data node's source content among its key inputs.
-const InputSource = "source"
+// Input names of the nodes Compile wires, shared with the code that
+// reads the inputs (plugins.InputModel and InputData are these).
+const (
+	// InputSource names a data node's source content among its key inputs.
+	InputSource = "source"
+	// InputModel is a stage's model: the parent a training node starts
+	// from, or the model an eval or safety node scores.
+	InputModel = "model"
+	// InputData is a stage's prepared data.
+	InputData = "data"
+	// InputFewshot is an eval node's few-shot examples.
+	InputFewshot = "fewshot"
+)
 
 // Preimage is the canonical description a cache key is the digest of.
 type Preimage struct {
@@ -69,7 +80,7 @@ func NewPreimage(namespace string, n *Node, impl Impl, executionOnly []string, i
 	}
 	params := normalize(n.Params).(map[string]any)
 	for _, path := range executionOnly {
-		DeletePath(params, path) // params are copied by normalize: the node's map is untouched
+		deletePath(params, strings.Split(path, ".")) // params are copied by normalize: the node's map is untouched
 	}
 	return Preimage{
 		Format: KeyFormat, Namespace: namespace, Kind: n.Kind, Impl: impl,
@@ -89,11 +100,9 @@ func (p Preimage) Encode() []byte {
 // Key is the cache key: the digest of the canonical preimage.
 func (p Preimage) Key() digest.Digest { return digest.FromBytes(p.Encode()) }
 
-// DeletePath removes a dotted path ("lora.dropout") from nested maps, and
-// the maps it leaves empty: how execution-only fields are left out of keys
-// and fingerprints.
-func DeletePath(m map[string]any, dotted string) { deletePath(m, strings.Split(dotted, ".")) }
-
+// deletePath removes a dotted path ("lora.dropout", split) from nested
+// maps, and the maps it leaves empty: how execution-only fields are left
+// out of keys.
 func deletePath(m map[string]any, path []string) {
 	if len(path) == 1 {
 		delete(m, path[0])

@@ -53,8 +53,9 @@ type ReportParams struct {
 	Safety bool          `json:"safety"`
 	Curves []ReportCurve `json:"curves"`
 	// Reference is the study's reference block with pipelines renamed to
-	// their row labels: source, benchmarks and safety values.
-	Reference map[string]any `json:"reference,omitempty"`
+	// their row labels: source, benchmarks and safety values. A study
+	// with an empty block has an empty map (encoded {}), one without none.
+	Reference map[string]any `json:"reference,omitzero"`
 }
 
 // ReportRow is one model of the report: its label, the node that

@@ -32,3 +32,16 @@ func TestParamsRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyReferenceKeepsItsKey: a study with an empty reference block
+// keeps `"reference":{}` in its report params, as before they were typed.
+func TestEmptyReferenceKeepsItsKey(t *testing.T) {
+	b, _ := Canonical(ParamsOf(ReportParams{Rows: []ReportRow{}, Tasks: []string{}, Curves: []ReportCurve{}, Reference: map[string]any{}}))
+	if string(b) != `{"curves":[],"reference":{},"rows":[],"safety":false,"tasks":[]}` {
+		t.Errorf("empty reference: %s", b)
+	}
+	b, _ = Canonical(ParamsOf(ReportParams{Rows: []ReportRow{}, Tasks: []string{}, Curves: []ReportCurve{}}))
+	if string(b) != `{"curves":[],"rows":[],"safety":false,"tasks":[]}` {
+		t.Errorf("no reference: %s", b)
+	}
+}

@@ -20,7 +20,7 @@ func newPlanCommand(g *globals) *cobra.Command {
 
 Per node: HIT (its result is cached), MISS (it must run; the reason says
 why, down to the field that changed since the last run) or BLOCKED (its key
-cannot be known yet: an input is not produced, or its backend is missing).
+cannot be known yet: an input is not produced, or its plugin is missing).
 Nothing is executed and nothing is written to the store.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

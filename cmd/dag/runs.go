@@ -267,7 +267,7 @@ func newRetryCommand(g *globals) *cobra.Command {
 				return err
 			}
 			var in runs.StudyInput
-			field := desc.GetWorkflowExecutionInfo().GetMemo().GetFields()["input"]
+			field := desc.GetWorkflowExecutionInfo().GetMemo().GetFields()[runs.MemoInput]
 			if field == nil || converter.GetDefaultDataConverter().FromPayload(field, &in) != nil {
 				return fmt.Errorf("run %s carries no study input: %w", r.RunID, errdefs.ErrFailedPrecondition)
 			}

@@ -162,7 +162,7 @@ func (g *globals) prepareRun(ctx context.Context, file string, parallel int, for
 
 // nodeClasses finds the resource class of each plugin-run node from the
 // plugins installed here, so the workflow routes it to a worker of that
-// class. A backend not installed here is routed to cpu, with a warning:
+// class. A plugin not installed here is routed to cpu, with a warning:
 // in a cluster, install every plugin binary beside dag on the machines
 // that submit (they need not be ready).
 func (g *globals) nodeClasses(ctx context.Context, p *study.Plan) (map[string]string, error) {
@@ -244,7 +244,7 @@ func startStudy(ctx context.Context, c client.Client, in runs.StudyInput) (runRe
 		TaskQueue:                runs.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		Memo:                     map[string]any{"study": in.Study, "plan": in.Plan.String(), "input": in},
+		Memo:                     map[string]any{runs.MemoStudy: in.Study, runs.MemoPlan: in.Plan.String(), runs.MemoInput: in},
 		TypedSearchAttributes:    temporal.NewSearchAttributes(temporal.NewSearchAttributeKeyKeyword(SearchAttrStudy).ValueSet(in.Study)),
 	}
 	run, err := c.ExecuteWorkflow(ctx, opts, runs.StudyWorkflow, in)

@@ -107,3 +107,20 @@ func TestEventClasses(t *testing.T) {
 		t.Errorf("decode: %+v, %v", e, err)
 	}
 }
+
+// TestParamsKeyBytes pins the params key the worker fingerprints
+// checkpoints with to what earlier releases sent (execution-only fields
+// zeroed, struct order), so checkpoints stored before an upgrade resume.
+func TestParamsKeyBytes(t *testing.T) {
+	p, err := parseParams(json.RawMessage(`{"log_every": 3, "checkpoint_every": 7, "micro_batch_size": 2, "gradient_checkpointing": true, "score_batch_size": 5, "steps": 9}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := p
+	old.LogEvery, old.CheckpointEvery, old.MicroBatchSize, old.ScoreBatchSize = 0, 0, 0, 0
+	old.GradientCheckpointing = false
+	want, _ := json.Marshal(old)
+	if got := p.key(); got != string(want) {
+		t.Errorf("params key\n%s\nwant\n%s", got, want)
+	}
+}

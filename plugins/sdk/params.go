@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/dagproject/dag/errdefs"
 	"github.com/dagproject/dag/plugins"
-	"github.com/dagproject/dag/study"
 )
 
 // DecodeParams decodes a stage's params over into, which holds the
@@ -45,38 +45,52 @@ func Defaults(spec []plugins.Param, into any) error {
 		if p.Default == nil {
 			continue
 		}
-		obj := p.Default
-		parts := strings.Split(p.Path, ".")
-		for i := len(parts) - 1; i >= 0; i-- {
-			k, _ := json.Marshal(parts[i])
-			obj = json.RawMessage(fmt.Sprintf("{%s:%s}", k, obj))
-		}
-		if err := json.Unmarshal(obj, into); err != nil {
+		if err := setPath(into, p.Path, p.Default); err != nil {
 			return fmt.Errorf("default of %s: %v", p.Path, err)
 		}
 	}
 	return nil
 }
 
-// WithoutExecutionOnly encodes v (a stage's params after defaults) as JSON
-// with spec's execution-only paths left out and keys sorted: what a
-// stage's work depends on, for checkpoint fingerprints, so that a
-// checkpoint resumes under other logging or batching settings.
+// WithoutExecutionOnly encodes v (a stage's params struct after
+// defaults) as JSON with spec's execution-only fields set to their zero
+// value: what a stage's work depends on, for checkpoint fingerprints, so
+// that a checkpoint resumes under other logging or batching settings.
+// The fields keep the struct's order, so the bytes are stable across
+// releases.
 func WithoutExecutionOnly(spec []plugins.Param, v any) ([]byte, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	var m map[string]any
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("params are not a JSON object: %v", err)
-	}
+	rv := reflect.ValueOf(v)
+	cp := reflect.New(rv.Type())
+	cp.Elem().Set(rv)
 	for _, p := range spec {
-		if p.ExecutionOnly {
-			study.DeletePath(m, p.Path)
+		if !p.ExecutionOnly {
+			continue
+		}
+		zero, ok := zeroJSON[p.Type]
+		if !ok {
+			return nil, fmt.Errorf("param %s: type %q has no zero value", p.Path, p.Type)
+		}
+		if err := setPath(cp.Interface(), p.Path, json.RawMessage(zero)); err != nil {
+			return nil, fmt.Errorf("param %s: %v", p.Path, err)
 		}
 	}
-	return json.Marshal(m) // map keys come out sorted
+	return json.Marshal(cp.Elem().Interface())
+}
+
+// zeroJSON is each param type's zero value as JSON.
+var zeroJSON = map[plugins.ParamType]string{
+	plugins.TypeInt: "0", plugins.TypeFloat: "0", plugins.TypeBool: "false",
+	plugins.TypeString: `""`, plugins.TypeList: "[]",
+}
+
+// setPath decodes v into the field of into at a dotted path, by building
+// the nested object and decoding it over into.
+func setPath(into any, path string, v json.RawMessage) error {
+	obj := v
+	parts := strings.Split(path, ".")
+	for i := len(parts) - 1; i >= 0; i-- {
+		k, _ := json.Marshal(parts[i])
+		obj = json.RawMessage(fmt.Sprintf("{%s:%s}", k, obj))
+	}
+	return json.Unmarshal(obj, into)
 }

@@ -1,6 +1,7 @@
 package tinylm
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -202,5 +203,22 @@ func TestBadInputs(t *testing.T) {
 				t.Errorf("error does not name the file and line: %v", err)
 			}
 		})
+	}
+}
+
+// TestFingerprintBytes pins the checkpoint fingerprint's params encoding
+// to what earlier releases wrote (the params with their execution-only
+// fields zeroed, in struct order), so checkpoints stored before an
+// upgrade still resume after it.
+func TestFingerprintBytes(t *testing.T) {
+	p, err := parseParams([]byte(`{"log_every": 3, "checkpoint_every": 7, "score_batch_size": 5, "steps": 9}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := p
+	old.LogEvery, old.CheckpointEvery, old.ScoreBatchSize = 0, 0, 0
+	want, _ := json.Marshal(old)
+	if got := p.fingerprintJSON(); string(got) != string(want) {
+		t.Errorf("fingerprint params\n%s\nwant\n%s", got, want)
 	}
 }

@@ -38,19 +38,21 @@ type Activities struct {
 // New returns activities over a store. pluginDirs is the plugin search
 // path (host.SearchPath); scratch holds per-run folders, removed after
 // each run; logs receives one plugin log file per node run.
-func New(store artifacts.Store, pluginDirs []string, scratch, logs string, opts ...Option) *Activities {
+func New(store artifacts.Store, pluginDirs []string, scratch, logs string, opts ...Option) (*Activities, error) {
 	hostname, _ := os.Hostname()
 	a := &Activities{
 		store: store, pluginDirs: pluginDirs, scratch: scratch, logs: logs, host: hostname,
 		plans: map[digest.Digest]*study.Plan{},
 	}
 	for _, o := range opts {
-		o(&a.opts)
+		if err := o(&a.opts); err != nil {
+			return nil, err
+		}
 	}
 	if a.opts.identity == "" {
 		a.opts.identity = hostname
 	}
-	return a
+	return a, nil
 }
 
 // plan loads a stored plan, once per worker.

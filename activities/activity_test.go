@@ -73,7 +73,10 @@ func newFixture(t *testing.T, pretrainParams map[string]any) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	acts := activities.New(store, []string{examplePlugins(t)}, t.TempDir(), t.TempDir())
+	acts, err := activities.New(store, []string{examplePlugins(t)}, t.TempDir(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
 	return &fixture{store: store, acts: acts, plan: plan, src: src}
 }
 

@@ -29,7 +29,10 @@ func TestModelChain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := New(store, nil, t.TempDir(), t.TempDir())
+	a, err := New(store, nil, t.TempDir(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx := t.Context()
 
 	base := t.TempDir()

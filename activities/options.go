@@ -1,13 +1,16 @@
 package activities
 
 import (
+	"fmt"
+
 	"go.temporal.io/sdk/client"
 
+	"github.com/dagproject/dag/errdefs"
 	"github.com/dagproject/dag/plugins"
 )
 
-// Option configures Activities.
-type Option func(*options)
+// Option configures Activities; a bad setting is InvalidArgument from New.
+type Option func(*options) error
 
 type options struct {
 	identity string
@@ -22,7 +25,15 @@ type options struct {
 // of running somewhere it was not meant to. Default: the host name, any
 // class.
 func WithWorker(identity string, classes ...plugins.Resource) Option {
-	return func(o *options) { o.identity, o.classes = identity, classes }
+	return func(o *options) error {
+		for _, c := range classes {
+			if !c.Valid() {
+				return fmt.Errorf("worker %s: resource class %q: %w", identity, c, errdefs.ErrInvalidArgument)
+			}
+		}
+		o.identity, o.classes = identity, classes
+		return nil
+	}
 }
 
 // WithTemporal gives the lease steps (Lookup's claim, AwaitLease, Release
@@ -30,5 +41,5 @@ func WithWorker(identity string, classes ...plugins.Resource) Option {
 // with. Without it every claim is granted: nothing is deduplicated across
 // runs. Default: none.
 func WithTemporal(c client.Client) Option {
-	return func(o *options) { o.temporal = c }
+	return func(o *options) error { o.temporal = c; return nil }
 }

@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -31,11 +32,13 @@ type observer struct {
 // lookups, stage durations, plugin crashes and training throughput as
 // metrics (docs/observability.md). Default: none.
 func WithTelemetry(tp trace.TracerProvider, mp metric.MeterProvider) Option {
-	return func(o *options) {
-		o.observer = observer{tracer: tp, meter: mp}
-		// The instruments' names are constants, so creating them cannot
-		// fail in practice; if it does, metrics stay off and spans work.
-		o.observer.in, _ = telemetry.NewInstruments(mp)
+	return func(o *options) error {
+		in, err := telemetry.NewInstruments(mp)
+		if err != nil {
+			return fmt.Errorf("activity metrics: %w", err)
+		}
+		o.observer = observer{tracer: tp, meter: mp, in: in}
+		return nil
 	}
 }
 

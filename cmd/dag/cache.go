@@ -52,7 +52,7 @@ func newCacheLsCommand(g *globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			s, err := g.openStoreContext(ctx)
+			s, err := g.openStore(ctx)
 			if err != nil {
 				return err
 			}
@@ -137,7 +137,7 @@ next run of their node executes it again. Their blobs stay until
 			if err != nil {
 				return err
 			}
-			s, err := g.openStoreContext(ctx)
+			s, err := g.openStore(ctx)
 			if err != nil {
 				return err
 			}
@@ -179,7 +179,7 @@ the same numbers and removes nothing.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			s, err := g.openStoreContext(ctx)
+			s, err := g.openStore(ctx)
 			if err != nil {
 				return err
 			}
@@ -220,7 +220,7 @@ func newCachePinCommand(g *globals, pin bool) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s, err := g.openStoreContext(ctx)
+			s, err := g.openStore(ctx)
 			if err != nil {
 				return err
 			}

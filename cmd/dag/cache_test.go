@@ -135,7 +135,7 @@ func TestCacheFS(t *testing.T) {
 	if err := g.resolve(); err != nil {
 		t.Fatal(err)
 	}
-	s, err := g.openStore()
+	s, err := g.openStore(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func TestCacheS3(t *testing.T) {
 	if err := g.resolve(); err != nil {
 		t.Fatal(err)
 	}
-	s, err := g.openStore()
+	s, err := g.openStore(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}

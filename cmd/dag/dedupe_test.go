@@ -258,7 +258,7 @@ func openStoreAt(t *testing.T, home, uri string) artifacts.Store {
 	if err := g.resolve(); err != nil {
 		t.Fatal(err)
 	}
-	s, err := g.openStore()
+	s, err := g.openStore(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,7 +48,7 @@ func (g *globals) plan(cmd *cobra.Command, file string) (*planner.Result, error)
 	if err != nil {
 		return nil, err
 	}
-	store, err := g.openStore()
+	store, err := g.openStore(ctx)
 	if err != nil {
 		return nil, err
 	}

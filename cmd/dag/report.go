@@ -113,7 +113,7 @@ func (g *globals) loadReport(ctx context.Context, run string) (report.Document, 
 	if err := res.Validate(); err != nil {
 		return doc, fmt.Errorf("run %s: report result %q: %v: %w", r.RunID, res, err, errdefs.ErrFailedPrecondition)
 	}
-	store, err := g.openStoreContext(ctx)
+	store, err := g.openStore(ctx)
 	if err != nil {
 		return doc, err
 	}

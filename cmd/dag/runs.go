@@ -301,7 +301,7 @@ func (g *globals) runView(ctx context.Context, run string) (runView, error) {
 		if err := runs.ValidRunID(run); err != nil {
 			return runView{}, err
 		}
-		store, err := g.openStoreContext(ctx)
+		store, err := g.openStore(ctx)
 		if err != nil {
 			return runView{}, err
 		}

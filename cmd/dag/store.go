@@ -14,15 +14,10 @@ import (
 	"github.com/dagproject/dag/errdefs"
 )
 
-// openStore opens the store named by --store.
-func (g *globals) openStore() (artifacts.Store, error) {
-	return g.openStoreContext(context.Background())
-}
-
-// openStoreContext opens the store named by --store, traced and metered
+// openStore opens the store named by --store, traced and metered
 // (telemetry.go); ctx bounds what opening does (an S3 store checks its
 // bucket).
-func (g *globals) openStoreContext(ctx context.Context) (artifacts.Store, error) {
+func (g *globals) openStore(ctx context.Context) (artifacts.Store, error) {
 	s, err := g.openBackend(ctx)
 	if err != nil {
 		return nil, err

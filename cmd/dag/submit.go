@@ -50,7 +50,7 @@ and exits non-zero if any node failed.`,
 			if _, err := compileStudy(args[0]); err != nil {
 				return err
 			}
-			if _, err := g.openStore(); err != nil {
+			if _, err := g.openStore(ctx); err != nil {
 				return err
 			}
 			sess, err := g.connect(ctx)
@@ -102,7 +102,7 @@ func (g *globals) prepareRun(ctx context.Context, file string, parallel int, for
 	if err != nil {
 		return runs.StudyInput{}, err
 	}
-	store, err := g.openStore()
+	store, err := g.openStore(ctx)
 	if err != nil {
 		return runs.StudyInput{}, err
 	}

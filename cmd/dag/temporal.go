@@ -143,7 +143,7 @@ func (g *globals) startEmbedded(ctx context.Context, wc workerConfig, retention 
 		return nil, fmt.Errorf("another dag server runs for %s (it holds %s): %w", g.home, lock.Name(), errdefs.ErrFailedPrecondition)
 	}
 	s := &session{stops: []func(){func() { lock.Close() }}}
-	srv, err := embedded.Start(embedded.Config{
+	srv, err := embedded.Start(ctx, embedded.Config{
 		DBFile:           filepath.Join(g.home, "temporal", "temporal.db"),
 		Namespaces:       []string{g.namespace},
 		SearchAttributes: map[string]enumspb.IndexedValueType{SearchAttrStudy: enumspb.INDEXED_VALUE_TYPE_KEYWORD},
@@ -164,7 +164,7 @@ func (g *globals) startEmbedded(ctx context.Context, wc workerConfig, retention 
 	s.client = c
 	s.stops = append(s.stops, c.Close)
 	if wc.classes != nil {
-		stop, err := g.startWorker(c, wc)
+		stop, err := g.startWorker(ctx, c, wc)
 		if err != nil {
 			s.close()
 			return nil, err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -68,7 +69,7 @@ and retried on another worker, resuming from their last checkpoint.`,
 				return err
 			}
 			defer c.Close()
-			stop, err := g.startWorker(c, wc)
+			stop, err := g.startWorker(ctx, c, wc)
 			if err != nil {
 				return err
 			}
@@ -133,14 +134,17 @@ func (wc workerConfig) taskQueues() []string {
 // startWorker runs the workflows and activities on this process: one SDK
 // worker per task queue, all sharing one Activities (and its plugin
 // discovery). The returned stop drains, then stops, every one.
-func (g *globals) startWorker(c client.Client, wc workerConfig) (func(), error) {
-	store, err := g.openStore()
+func (g *globals) startWorker(ctx context.Context, c client.Client, wc workerConfig) (func(), error) {
+	store, err := g.openStore(ctx)
 	if err != nil {
 		return nil, err
 	}
-	acts := activities.New(store, g.pluginSearchPath(),
+	acts, err := activities.New(store, g.pluginSearchPath(),
 		filepath.Join(g.home, "scratch"), filepath.Join(g.home, "logs"),
 		activities.WithWorker(wc.identity, wc.classes...), activities.WithTemporal(c), g.activityTelemetry())
+	if err != nil {
+		return nil, err
+	}
 	var started []worker.Worker
 	stopAll := func() {
 		for i := len(started) - 1; i >= 0; i-- {

@@ -69,8 +69,9 @@ type Server struct {
 
 const loopback = "127.0.0.1"
 
-// Start starts the server and returns once its frontend accepts calls.
-func Start(c Config) (*Server, error) {
+// Start starts the server and returns once its frontend accepts calls;
+// ctx bounds the start (not the server's life: Stop ends it).
+func Start(ctx context.Context, c Config) (*Server, error) {
 	if c.DBFile == "" || len(c.Namespaces) == 0 {
 		return nil, errors.New("embedded temporal: DBFile and Namespaces are required")
 	}
@@ -144,7 +145,7 @@ func Start(c Config) (*Server, error) {
 		return nil, fmt.Errorf("embedded temporal: start: %w", err)
 	}
 	s := &Server{srv: srv, Frontend: net.JoinHostPort(loopback, strconv.Itoa(front))}
-	if err := keepRetention(s.Frontend, c.Namespaces, c.retention()); err != nil {
+	if err := keepRetention(ctx, s.Frontend, c.Namespaces, c.retention()); err != nil {
 		srv.Stop()
 		return nil, err
 	}
@@ -282,13 +283,13 @@ func (c Config) retention() time.Duration {
 // keepRetention sets the retention of namespaces that exist already (new
 // ones got it at creation) through the frontend, as `temporal operator
 // namespace update --retention` would.
-func keepRetention(frontend string, namespaces []string, retention time.Duration) error {
+func keepRetention(ctx context.Context, frontend string, namespaces []string, retention time.Duration) error {
 	conn, err := grpc.NewClient(frontend, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		return fmt.Errorf("embedded temporal: %w", err)
 	}
 	defer conn.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	svc := workflowservice.NewWorkflowServiceClient(conn)
 	for _, ns := range namespaces {

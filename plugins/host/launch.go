@@ -197,7 +197,7 @@ func (c *client) after(ctx context.Context, op string, err error) error {
 		// The plugin answered.
 		return fmt.Errorf("plugin %s: %w", c.name, err)
 	}
-	if !c.alive() {
+	if !c.alive(ctx) {
 		return c.exitError(op, err)
 	}
 	return fmt.Errorf("plugin %s: %w", c.name, err)
@@ -205,11 +205,11 @@ func (c *client) after(ctx context.Context, op string, err error) error {
 
 // alive asks the plugin's health service; a plugin that does not answer
 // within 2 seconds, or has exited, is dead.
-func (c *client) alive() bool {
+func (c *client) alive(ctx context.Context) bool {
 	if c.pc.Exited() || c.grpc == nil {
 		return false
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	_, err := grpc_health_v1.NewHealthClient(c.grpc.Conn).Check(ctx,
 		&grpc_health_v1.HealthCheckRequest{Service: plugin.GRPCServiceName})

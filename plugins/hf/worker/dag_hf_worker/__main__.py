@@ -1,15 +1,20 @@
 """Entry point: python -m dag_hf_worker. Serves one request (channel.py)."""
 
+from __future__ import annotations
+
 import json
 import sys
 import traceback
 
 from . import probe
-from .channel import Channel, WorkerError
+from .channel import Channel, WorkerError, fields, invalid
 
 
-def serve(chan, line):
-    req = json.loads(line)
+def serve(chan: Channel, line: str) -> None:
+    try:
+        req = fields(json.loads(line))
+    except ValueError as e:
+        raise invalid("request is not JSON: %s" % e)
     op = req.get("op")
     if op == "describe":
         chan.done(describe=probe.describe())
@@ -29,7 +34,7 @@ def serve(chan, line):
         raise WorkerError("invalid_argument", "unknown op %r" % op)
 
 
-def classify(exc):
+def classify(exc: BaseException) -> str:
     """The class of an unexpected exception: out of memory is transient."""
     name = type(exc).__name__
     if name == "OutOfMemoryError" or "out of memory" in str(exc).lower():
@@ -41,7 +46,7 @@ def classify(exc):
     return "internal"
 
 
-def main():
+def main() -> int:
     chan = Channel()
     line = sys.stdin.readline()
     if not line.strip():

@@ -16,14 +16,17 @@ The production handle is hfmodel's (transformers + peft). Tests set
 DAG_HF_TEST_LOADER=module:function to load a tiny torch model instead.
 """
 
+from __future__ import annotations
+
 import importlib
 import os
+from typing import Any, Mapping
 
 from .channel import precondition
 from .folders import resolve
 
 
-def load(folder, params, training):
+def load(folder: str, params: Mapping[str, Any], training: bool) -> Any:
     """Loads the model in folder (an adapter chain is applied and merged).
     Missing packages are failed_precondition."""
     base, adapters = resolve(folder)
@@ -38,7 +41,7 @@ def load(folder, params, training):
     return hfmodel.load(base, adapters, params, training)
 
 
-def setup_torch():
+def setup_torch() -> None:
     """Process-wide torch settings from the environment, before a model
     loads. DAG_HF_DETERMINISTIC=1 asks for deterministic kernels (slower;
     for reproducibility checks): cuBLAS needs CUBLAS_WORKSPACE_CONFIG set

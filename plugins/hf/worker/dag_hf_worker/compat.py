@@ -14,11 +14,14 @@ What changed (docs/gpu.md, "transformers 5"):
   since 4.35; without it the checkpoint is the re-entrant one.
 """
 
+from __future__ import annotations
+
 import inspect
 import re
+from typing import Any, Callable, Dict, Tuple
 
 
-def version_tuple(version):
+def version_tuple(version: str) -> Tuple[int, ...]:
     """(major, minor, patch) of a version string such as "5.17.0",
     "4.57.6+cu121" or "5.0.0.dev0"; missing parts are 0, and a string
     without a leading number is (0, 0, 0)."""
@@ -28,12 +31,12 @@ def version_tuple(version):
     return tuple(int(x) if x else 0 for x in m.groups())
 
 
-def dtype_keyword(transformers_version):
+def dtype_keyword(transformers_version: str) -> str:
     """The from_pretrained / _from_config keyword for the weights' dtype."""
     return "dtype" if version_tuple(transformers_version) >= (4, 56, 0) else "torch_dtype"
 
 
-def accepts(fn, name):
+def accepts(fn: Callable[..., Any], name: str) -> bool:
     """Whether fn declares a parameter called name (a **kwargs catch-all
     does not count: transformers 5 passes unknown save_pretrained keywords
     on to the hub upload)."""
@@ -45,14 +48,14 @@ def accepts(fn, name):
     return p is not None and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
 
 
-def save_kwargs(save_pretrained):
+def save_kwargs(save_pretrained: Callable[..., Any]) -> Dict[str, Any]:
     """Keywords for a model's save_pretrained so that it writes
     safetensors: nothing on 5.x (always safetensors), safe_serialization on
     4.x."""
     return {"safe_serialization": True} if accepts(save_pretrained, "safe_serialization") else {}
 
 
-def checkpointing_kwargs(enable):
+def checkpointing_kwargs(enable: Callable[..., Any]) -> Dict[str, Any]:
     """Keywords for gradient_checkpointing_enable (or peft's
     prepare_model_for_kbit_training): the non-re-entrant checkpoint where
     the function can be told, which needs no inputs that require grad and

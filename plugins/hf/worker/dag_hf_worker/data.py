@@ -6,9 +6,12 @@ tokens) and the ids ``bos_token_id``, ``eos_token_id``, ``pad_token_id``
 (bos may be None: then nothing is prepended).
 """
 
+from __future__ import annotations
+
 import hashlib
 import json
 import os
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import torch
 
@@ -20,7 +23,7 @@ FIELDS = {"sft": ("prompt", "response"), "dpo": ("prompt", "chosen", "rejected")
 OPTIONAL = {"sft": ("system",), "dpo": ("system",)}
 
 
-def read_records(folder, kind):
+def read_records(folder: str, kind: str) -> List[Dict[str, Any]]:
     """Reads <folder>/data.jsonl; returns (records, sha256 of the file).
     A missing file is not_found, a bad record invalid_argument naming the
     file and line."""
@@ -47,7 +50,7 @@ def read_records(folder, kind):
     return out, "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
-def render_prompt(template, prompt, system=""):
+def render_prompt(template: str, prompt: str, system: str = "") -> str:
     """{prompt} becomes the prompt and {system} the system message; a system
     message with no {system} in the template goes first, then a blank line."""
     s = template.replace("{prompt}", prompt)
@@ -56,7 +59,7 @@ def render_prompt(template, prompt, system=""):
     return system + "\n\n" + s if system else s
 
 
-def split_answer(tok, prompt, answer):
+def split_answer(tok: Any, prompt: str, answer: str) -> Tuple[List[int], List[int]]:
     """Token ids of prompt and answer, encoding the whole text and splitting
     it (TRL's build_tokenized_answer): when the last prompt token merges
     with the answer the split moves back one token."""
@@ -73,7 +76,7 @@ def _bos(tok):
     return [tok.bos_token_id] if tok.bos_token_id is not None else []
 
 
-def sft_example(tok, record, template, max_length):
+def sft_example(tok: Any, record: Mapping[str, Any], template: str, max_length: int) -> Optional[Tuple[List[int], List[int]]]:
     """(input_ids, labels) for BOS + prompt + response + EOS, cut to
     max_length keeping the start; labels mask BOS and the prompt, so the
     loss covers the response and EOS (ml-spec 3.3)."""
@@ -86,19 +89,19 @@ def sft_example(tok, record, template, max_length):
     return ids, labels
 
 
-def count_labels(labels):
+def count_labels(labels: Sequence[int]) -> int:
     """How many tokens of a row the loss covers (its first label never
     counts: nothing predicts it)."""
     return sum(1 for x in labels[1:] if x != IGNORE)
 
 
-def has_labels(labels):
+def has_labels(labels: Sequence[int]) -> bool:
     """Whether a row has a token to learn (its first label never counts:
     nothing predicts it)."""
     return any(x != IGNORE for x in labels[1:])
 
 
-def pack(examples, max_length):
+def pack(examples: Sequence[Tuple[List[int], List[int]]], max_length: int) -> List[Tuple[List[int], List[int]]]:
     """Concatenates examples into blocks of exactly max_length tokens,
     keeping each example's label mask; the remainder is dropped (TRL's
     ConstantLengthDataset, without cross-example attention masking)."""
@@ -112,7 +115,7 @@ def pack(examples, max_length):
     return out
 
 
-def dpo_example(tok, record, template, max_length, max_prompt_length):
+def dpo_example(tok: Any, record: Mapping[str, Any], template: str, max_length: int, max_prompt_length: int) -> Any:
     """((chosen ids, labels), (rejected ids, labels)) as TRL v0.8 builds
     them: BOS + prompt, EOS after each answer; a pair longer than
     max_length keeps the end of the prompt (max_prompt_length tokens, BOS
@@ -138,7 +141,7 @@ def dpo_example(tok, record, template, max_length, max_prompt_length):
     return row(pc, ch), row(pr, rj)
 
 
-def collate(rows, pad_id, device=None):
+def collate(rows: Sequence[Tuple[List[int], List[int]]], pad_id: int, device: Any = None) -> Any:
     """Right-pads (ids, labels) rows to the longest: input_ids, attention
     mask and labels (IGNORE on padding) as tensors."""
     n = max(len(i) for i, _ in rows)
@@ -154,7 +157,7 @@ def collate(rows, pad_id, device=None):
     return ids, mask, labels
 
 
-def to_device(t, device):
+def to_device(t: "torch.Tensor", device: Any) -> "torch.Tensor":
     """t on device. A copy to a GPU goes through pinned memory without
     blocking: a copy from ordinary memory would wait for all the work
     already queued, so the host could not prepare the next batch while the
@@ -165,11 +168,11 @@ def to_device(t, device):
     return t.pin_memory().to(device, non_blocking=True)
 
 
-def steps_per_epoch(n, batch_size):
+def steps_per_epoch(n: int, batch_size: int) -> int:
     return (n + batch_size - 1) // batch_size
 
 
-def batch_indices(n, batch_size, seed, step):
+def batch_indices(n: int, batch_size: int, seed: int, step: int) -> List[int]:
     """Example indices of 0-based step: each epoch is a permutation drawn
     from (seed, epoch), cut into batches; the last batch of an epoch may be
     short. The order is a pure function of seed and step, so a checkpoint's

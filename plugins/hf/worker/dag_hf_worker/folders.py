@@ -7,10 +7,13 @@
   (itself a base or adapter folder): a chain, base first.
 """
 
+from __future__ import annotations
+
 import hashlib
 import json
 import os
 import shutil
+from typing import Any, List, Tuple
 
 from .channel import not_found, precondition
 
@@ -19,11 +22,11 @@ MARKER = "dag-hf.json"
 PARENT = "parent"
 
 
-def is_adapter(folder):
+def is_adapter(folder: str) -> bool:
     return os.path.isfile(os.path.join(folder, ADAPTER_CONFIG))
 
 
-def resolve(folder):
+def resolve(folder: str) -> Tuple[str, List[str]]:
     """(base folder, [adapter folders, outermost last])."""
     if not folder or not os.path.isdir(folder):
         raise not_found("model %s: no such folder" % folder)
@@ -39,7 +42,7 @@ def resolve(folder):
     return folder, adapters
 
 
-def summary(folder):
+def summary(folder: str) -> Any:
     """A cheap digest of a model folder for checkpoint fingerprints: every
     file's relative path and size, and the bytes of its JSON files.
     Hashing multi-gigabyte weights on every resume would cost minutes."""
@@ -56,7 +59,7 @@ def summary(folder):
     return "sha256:" + h.hexdigest()
 
 
-def link_tree(src, dst):
+def link_tree(src: str, dst: str) -> None:
     """Copies folder src to dst with hard links where the filesystem allows
     (a parent model costs no space), plain copies otherwise."""
 
@@ -69,7 +72,7 @@ def link_tree(src, dst):
     shutil.copytree(src, dst, copy_function=copy)
 
 
-def write_marker(folder, kind, merged):
+def write_marker(folder: str, kind: str, merged: bool) -> None:
     with open(os.path.join(folder, MARKER), "w") as f:
         json.dump({"format": "dag-hf-model/1", "kind": kind, "merged": merged,
                    "parent": None if merged else PARENT}, f, indent=2, sort_keys=True)

@@ -2,10 +2,13 @@
 handle's methods). Imported only when a real checkpoint is loaded, so the
 rest of the worker runs where these packages are absent."""
 
+from __future__ import annotations
+
 import contextlib
 import importlib.util
 import json
 import os
+from typing import Any, ContextManager, List, Mapping, Optional, Sequence
 
 import peft
 import torch
@@ -22,16 +25,16 @@ class Tokenizer:
     """encode() without special tokens, as lm-evaluation-harness v0.4.2
     and TRL's split encoding use it; pad falls back to EOS (ml-spec 3.2)."""
 
-    def __init__(self, tok):
+    def __init__(self, tok: Any) -> None:
         self.tok = tok
         self.bos_token_id = tok.bos_token_id
         self.eos_token_id = tok.eos_token_id
         self.pad_token_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
 
-    def encode(self, text):
+    def encode(self, text: str) -> List[int]:
         return self.tok(text, add_special_tokens=False)["input_ids"]
 
-    def encode_many(self, texts):
+    def encode_many(self, texts: Sequence[str]) -> List[List[int]]:
         """encode() of each text, in one call (the fast tokenizers encode a
         list in parallel)."""
         if not texts:
@@ -43,7 +46,7 @@ def _has_tokenizer(folder):
     return any(os.path.isfile(os.path.join(folder, f)) for f in TOKENIZER_FILES)
 
 
-def load(base, adapters, params, training):
+def load(base: str, adapters: Sequence[str], params: Mapping[str, Any], training: bool) -> "Handle":
     """Loads base in params.dtype (or 4-bit NF4 with load_in_4bit), applies
     and merges each adapter of the chain, and loads the outermost
     tokenizer."""
@@ -83,7 +86,7 @@ def _direct_to_device():
 
 
 class Handle:
-    def __init__(self, model, tok, device, params):
+    def __init__(self, model: Any, tok: Tokenizer, device: "torch.device", params: Mapping[str, Any]) -> None:
         self.model = model
         self.tokenizer = tok
         self.device = device
@@ -92,14 +95,14 @@ class Handle:
         self.max_length = getattr(cfg, "max_position_embeddings", None) or getattr(cfg, "n_positions", None) or 2048
         self.n_params = sum(x.numel() for x in model.parameters())
 
-    def logits(self, ids, mask):
+    def logits(self, ids: "torch.Tensor", mask: Optional["torch.Tensor"]) -> "torch.Tensor":
         """Logits [B, T, V] in the model's dtype. mask None means no row is
         padded: transformers then runs causal attention without building a
         mask (the flash kernel of SDPA), as it does for an all-ones mask
         after checking it on the device."""
         return self.model(input_ids=ids, attention_mask=mask, use_cache=False).logits
 
-    def add_adapter(self, lora):
+    def add_adapter(self, lora: Mapping[str, Any]) -> None:
         gc = self.p.get("gradient_checkpointing", False)
         if self.p.get("load_in_4bit", False):
             prep = peft.prepare_model_for_kbit_training
@@ -116,15 +119,15 @@ class Handle:
                               target_modules=list(lora["target_modules"]), bias="none", task_type="CAUSAL_LM")
         self.model = peft.get_peft_model(self.model, cfg)
 
-    def trainable_parameters(self):
+    def trainable_parameters(self) -> List["torch.nn.Parameter"]:
         return [x for x in self.model.parameters() if x.requires_grad]
 
-    def adapter_disabled(self):
+    def adapter_disabled(self) -> ContextManager[Any]:
         if isinstance(self.model, peft.PeftModel):
             return self.model.disable_adapter()
         return contextlib.nullcontext()
 
-    def save_adapter(self, folder):
+    def save_adapter(self, folder: str) -> None:
         self.model.save_pretrained(folder)
         # peft writes a model card naming the scratch folder the base was
         # read from; it says nothing the marker and adapter_config.json do
@@ -141,7 +144,7 @@ class Handle:
         with open(path, "w") as f:
             json.dump(cfg, f, indent=2, sort_keys=True)
 
-    def load_adapter(self, folder):
+    def load_adapter(self, folder: str) -> None:
         st = os.path.join(folder, "adapter_model.safetensors")
         if os.path.isfile(st):
             from safetensors.torch import load_file
@@ -150,14 +153,14 @@ class Handle:
             sd = torch.load(os.path.join(folder, "adapter_model.bin"), map_location="cpu")
         peft.set_peft_model_state_dict(self.model, sd)
 
-    def save_merged(self, folder):
+    def save_merged(self, folder: str) -> None:
         merged = self.model.merge_and_unload() if isinstance(self.model, peft.PeftModel) else self.model
         merged.save_pretrained(folder, **compat.save_kwargs(merged.save_pretrained))
 
-    def save_tokenizer(self, folder):
+    def save_tokenizer(self, folder: str) -> None:
         self.tokenizer.tok.save_pretrained(folder)
 
-    def train_mode(self, dropout):
+    def train_mode(self, dropout: bool) -> None:
         """Training keeps train() (gradient checkpointing only runs in it);
         without dropout every dropout layer is set to p=0, as TRL's DPO
         does."""
@@ -167,5 +170,5 @@ class Handle:
                 if isinstance(m, torch.nn.Dropout):
                     m.p = 0.0
 
-    def eval_mode(self):
+    def eval_mode(self) -> None:
         self.model.eval()

@@ -4,13 +4,17 @@ Labels follow the Hugging Face convention: aligned with input_ids, -100
 where no loss is taken; the shift by one happens here.
 """
 
+from __future__ import annotations
+
+from typing import Dict, Tuple
+
 import torch
 import torch.nn.functional as F
 
 IGNORE = -100
 
 
-def token_nll(logits, labels):
+def token_nll(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Per-token negative log-likelihood [B, T-1] (0 where masked) and the
     mask. Position t's logits predict label t+1: the labels move left by
     one (the last position has none) rather than the logits right, which
@@ -24,14 +28,14 @@ def token_nll(logits, labels):
     return nll, target[:, :-1] != IGNORE
 
 
-def sequence_logps(logits, labels):
+def sequence_logps(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Summed log-probability of each row's labelled tokens [B] (TRL's
     get_batch_logps with average_log_prob=False)."""
     nll, _ = token_nll(logits, labels)
     return -nll.sum(dim=1)
 
 
-def sft_nll(logits, labels):
+def sft_nll(logits: torch.Tensor, labels: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
     """Summed NLL over the labelled tokens of a batch and their count. The
     SFT loss is the sum over a step's micro-batches divided by the step's
     total count: the mean over every response token of the step."""
@@ -39,7 +43,8 @@ def sft_nll(logits, labels):
     return nll.sum(), int(mask.sum())
 
 
-def dpo_loss(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta, label_smoothing=0.0):
+def dpo_loss(policy_chosen: torch.Tensor, policy_rejected: torch.Tensor, ref_chosen: torch.Tensor, ref_rejected: torch.Tensor,
+             beta: float, label_smoothing: float = 0.0) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Sigmoid DPO loss per pair and the detached rewards (ml-spec 3.1):
 
         h    = (pc - pr) - (rc - rr)
@@ -57,7 +62,7 @@ def dpo_loss(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta, lab
 METRICS = ("loss", "reward_chosen", "reward_rejected", "reward_margin", "reward_accuracy")
 
 
-def dpo_metric_tensor(losses, chosen, rejected):
+def dpo_metric_tensor(losses: torch.Tensor, chosen: torch.Tensor, rejected: torch.Tensor) -> torch.Tensor:
     """The batch means of METRICS as one device tensor [5], so that a step
     can sum its micro-batches' and read them back once."""
     return torch.stack([
@@ -69,7 +74,7 @@ def dpo_metric_tensor(losses, chosen, rejected):
     ])
 
 
-def dpo_metrics(losses, chosen, rejected):
+def dpo_metrics(losses: torch.Tensor, chosen: torch.Tensor, rejected: torch.Tensor) -> Dict[str, float]:
     """Batch means of the logged DPO statistics (TRL's names without the
     rewards/ prefix): accuracy counts strict wins."""
     return dict(zip(METRICS, dpo_metric_tensor(losses, chosen, rejected).tolist()))

@@ -1,7 +1,10 @@
 """Describe: which packages are importable, without importing them (fast)."""
 
+from __future__ import annotations
+
 import importlib.util
 import os
+from typing import Any, Dict
 
 # Required packages and what to install for each (pip name).
 REQUIRED = (("torch", "torch"), ("transformers", "transformers"), ("peft", "peft"))
@@ -16,7 +19,7 @@ def _version(name):
         return "unknown"
 
 
-def describe():
+def describe() -> Dict[str, Any]:
     """Returns {"ready", "problem", "packages"}. With DAG_HF_TEST_LOADER set
     (tests only) the model comes from that loader and only torch is needed."""
     required = REQUIRED

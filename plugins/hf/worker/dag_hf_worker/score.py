@@ -1,9 +1,12 @@
 """Log-likelihood requests with lm-evaluation-harness v0.4 semantics
 (ml-spec 1.1 and 2.2, docs/plugins.md "Score")."""
 
+from __future__ import annotations
+
 import json
 import os
 import time
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import torch
 
@@ -36,7 +39,7 @@ def _ids(tok, kind, c, whole, cont_ids, add_bos):
     return prefix + c, whole[len(c):]
 
 
-def encode_request(tok, req, add_bos):
+def encode_request(tok: Any, req: Mapping[str, Any], add_bos: bool) -> Tuple[List[int], List[int]]:
     """(context ids, continuation ids) of one request.
 
     - bos_context: the context is exactly BOS and the continuation is the
@@ -50,7 +53,7 @@ def encode_request(tok, req, add_bos):
     return encode_requests(tok, [req], add_bos)[0]
 
 
-def encode_requests(tok, reqs, add_bos):
+def encode_requests(tok: Any, reqs: Sequence[Mapping[str, Any]], add_bos: bool) -> List[Tuple[List[int], List[int]]]:
     """encode_request of every request, with the texts encoded in one call
     of tok.encode_many when the tokenizer has it (the fast tokenizers
     encode a list in parallel), else one encode per text."""
@@ -71,7 +74,7 @@ def encode_requests(tok, reqs, add_bos):
     return out
 
 
-def truncate(ctx, cont, max_length):
+def truncate(ctx: List[int], cont: List[int], max_length: int) -> Tuple[List[int], List[int]]:
     """The model input (ctx + cont)[-(max_length+1):][:-1] and how many of
     the continuation's tokens it scores."""
     seq = (ctx + cont)[-(max_length + 1):]
@@ -120,7 +123,9 @@ def _results(chunk, picked, out):
         a += k
 
 
-def loglikelihoods(logits_fn, tok, reqs, add_bos, max_length, batch_size, device=None, on_batch=None, stats=None):
+def loglikelihoods(logits_fn: Callable[..., torch.Tensor], tok: Any, reqs: Sequence[Mapping[str, Any]], add_bos: bool, max_length: int,
+                   batch_size: int, device: Any = None, on_batch: Optional[Callable[[int, int], None]] = None,
+                   stats: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
     """Scores reqs; returns [{"logprob", "tokens", "greedy"}] in request
     order. Rows run longest first, batch_size at a time, right-padded;
     logits_fn(input_ids, attention_mask) -> [B, T, V], with mask None
@@ -173,7 +178,7 @@ def loglikelihoods(logits_fn, tok, reqs, add_bos, max_length, batch_size, device
     return out
 
 
-def read_requests(path):
+def read_requests(path: str) -> List[Dict[str, Any]]:
     """Requests from a JSONL file (the Go side has validated them)."""
     reqs = []
     with open(path, encoding="utf-8") as f:
@@ -183,7 +188,7 @@ def read_requests(path):
     return reqs
 
 
-def write_results(path, results):
+def write_results(path: str, results: Sequence[Mapping[str, Any]]) -> None:
     """Writes results beside path and renames them into place: no partial
     output file on failure."""
     tmp = path + ".tmp"

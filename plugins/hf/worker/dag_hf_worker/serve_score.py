@@ -1,12 +1,15 @@
 """The score op: load the model once, score a requests file, write the
 results file."""
 
+from __future__ import annotations
+
 import time
+from typing import Any, Callable, Dict, Mapping
 
 from . import backend, score
 
 
-def run(req, chan, load=backend.load):
+def run(req: Mapping[str, Any], chan: Any, load: Callable[..., Any] = backend.load) -> Dict[str, Any]:
     p = req["params"]
     h = load(req["checkpoint"], p, False)
     h.eval_mode()

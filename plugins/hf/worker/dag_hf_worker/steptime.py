@@ -11,11 +11,14 @@ The means are reported as metrics named time_<phase>_s, with
 time_step_s the host wall time of a whole step.
 """
 
+from __future__ import annotations
+
 import os
 import time
+from typing import Any, ContextManager, Dict
 
 
-def from_env():
+def from_env() -> Any:
     """A StepTimer when DAG_HF_PROFILE asks for one, else a disabled one."""
     try:
         skip = int(os.environ.get("DAG_HF_PROFILE", "0") or "0")
@@ -73,7 +76,7 @@ class StepTimer:
             return e
         return time.perf_counter()
 
-    def phase(self, name):
+    def phase(self, name: str) -> ContextManager[None]:
         """A context that times its body as phase name; data is always host
         time (its work is on the host)."""
         if not self.enabled:
@@ -82,12 +85,12 @@ class StepTimer:
             return _HostSpan(self)
         return _Span(self, name)
 
-    def begin_step(self):
+    def begin_step(self) -> None:
         if self.enabled:
             self._open = []
             self._began = time.perf_counter()
 
-    def end_step(self):
+    def end_step(self) -> None:
         """Call at the end of a step (after its synchronisation point, if
         it has one: otherwise this waits for the step's last event)."""
         if not self.enabled:
@@ -105,7 +108,7 @@ class StepTimer:
         self.sums["step"] += wall
         self._open = []
 
-    def means(self):
+    def means(self) -> Dict[str, float]:
         """{"time_<phase>_s": mean seconds per measured step}; empty when
         disabled or nothing was measured yet."""
         n = self.steps - self.skip

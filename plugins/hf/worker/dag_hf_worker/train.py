@@ -1,12 +1,15 @@
 """The SFT and DPO training loop: batches, micro-batches, the optimizer,
 progress, checkpoints, resume and the output folder."""
 
+from __future__ import annotations
+
 import hashlib
 import json
 import math
 import os
 import shutil
 import time
+from typing import Any, Callable, Dict, Mapping
 
 import torch
 
@@ -176,13 +179,13 @@ class Run:
         folders.write_marker(out, self.kind, self.p["merge"])
 
 
-def gpu_memory_gib():
+def gpu_memory_gib() -> float:
     if torch.cuda.is_available():
         return torch.cuda.max_memory_allocated() / 2**30
     return 0.0
 
 
-def run(req, chan, load=backend.load):
+def run(req: Mapping[str, Any], chan: Any, load: Callable[..., Any] = backend.load) -> Dict[str, Any]:
     """Runs a train request, reporting on chan; returns the done fields."""
     r = Run(req, load)
     h, p = r.handle, r.p

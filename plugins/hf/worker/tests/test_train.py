@@ -1,3 +1,4 @@
+import io
 import json
 import os
 import tempfile
@@ -6,7 +7,7 @@ import unittest
 import torch
 
 from dag_hf_worker import backend, serve_score, train
-from dag_hf_worker.channel import WorkerError
+from dag_hf_worker.channel import Channel, WorkerError, fields
 
 import toymodel
 
@@ -25,24 +26,15 @@ SFT = [{"prompt": "what is %d+%d?" % (i, i), "response": "%d." % (2 * i)} for i 
 DPO = [{"prompt": "colour %d?" % i, "chosen": " blue", "rejected": " red!"} for i in range(8)]
 
 
-class Recorder:
+class Recorder(Channel):
+    """The worker's own channel, writing into memory."""
+
     def __init__(self):
-        self.events = []
+        super().__init__(stream=io.StringIO())
 
-    def send(self, event, **f):
-        self.events.append(dict(f, event=event))
-
-    def progress(self, step, total):
-        self.send("progress", step=step, total=total)
-
-    def metrics(self, step, values):
-        self.send("metrics", step=step, values=values)
-
-    def checkpoint(self, step, path):
-        self.send("checkpoint", step=step, dir=path)
-
-    def log(self, line):
-        self.send("log", line=line)
+    @property
+    def events(self):
+        return [json.loads(line) for line in self._out.getvalue().splitlines()]
 
     def losses(self):
         return [e["values"]["loss"] for e in self.events if e["event"] == "metrics"]
@@ -68,6 +60,15 @@ class TrainTest(unittest.TestCase):
         return {"kind": kind, "params": p, "params_key": json.dumps(p, sort_keys=True),
                 "inputs": {"model": self.base, "data": folder_with("data.jsonl", records)},
                 "output_dir": tempfile.mkdtemp(), "checkpoint_dir": tempfile.mkdtemp()}
+
+    def test_missing_parameter_is_invalid_argument(self):
+        req = self.request("sft", SFT, steps=2)
+        del req["params"]["batch_size"]
+        del req["params"]["lora"]["rank"]
+        with self.assertRaises(WorkerError) as cm:
+            train.run(fields(req), Recorder(), backend.load)
+        self.assertEqual(cm.exception.cls, "invalid_argument")
+        self.assertIn("request.params", str(cm.exception))
 
     def test_sft_loss_falls(self):
         rec = Recorder()

@@ -15,7 +15,7 @@ import (
 )
 
 // A trained model is stored as its own files plus lineage.json naming the
-// model it was trained from (contract.md). A plugin whose output holds
+// model it was trained from (docs/cli.md). A plugin whose output holds
 // only an adapter wants its parent beside it: it writes the parent (as it
 // received it) into its output under parentDir. The activity drops that
 // copy before storing, so each model is stored once, and records in

@@ -18,7 +18,7 @@ type converter interface {
 	finish(emit func(any))
 }
 
-// schemas are the public benchmark and safety schemas (ml-spec §1, §2):
+// schemas are the public benchmark and safety schemas (docs/metrics.md, "Prompts" and "The safety score"):
 // their records pass through unchanged once the fields the evaluation
 // reads are present.
 var schemas = map[string][]string{
@@ -31,7 +31,7 @@ var schemas = map[string][]string{
 	"safenlp":    {"id", "text", "toxicity_score", "label", "target_groups"},
 }
 
-// The HH / DPO-paper template (ml-spec §5), the default for adapters that
+// The HH / DPO-paper template (docs/metrics.md, "Training data formats"), the default for adapters that
 // build prompts.
 const (
 	human     = "\n\nHuman: "

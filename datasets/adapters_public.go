@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// shpConverter reads stanfordnlp/SHP (ml-spec §4.1). In pref mode each
+// shpConverter reads stanfordnlp/SHP (docs/metrics.md, "Training data formats"). In pref mode each
 // pair whose score_ratio reaches minRatio becomes {prompt, chosen,
 // rejected} with chosen = A when labels is 1, at most maxPerPost pairs per
 // post_id (0: no limit). In sft mode each post gives one {prompt,
@@ -105,7 +105,7 @@ func (c *shpConverter) finish(emit func(any)) {
 	}
 }
 
-// hhConverter reads Anthropic/hh-rlhf (ml-spec §4.2): the prompt is
+// hhConverter reads Anthropic/hh-rlhf (docs/metrics.md, "Training data formats"): the prompt is
 // chosen up to and including its last "\n\nAssistant:", the responses are
 // what follows in chosen and rejected. A pair whose rejected transcript
 // does not start with that prompt is dropped. In sft mode the chosen
@@ -136,7 +136,7 @@ func (c *hhConverter) convert(rec record, emit func(any)) (string, string) {
 
 func (c *hhConverter) finish(func(any)) {}
 
-// limaConverter reads GAIR/lima (ml-spec §4.3): conversations alternate
+// limaConverter reads GAIR/lima (docs/metrics.md, "Training data formats"): conversations alternate
 // user, assistant, user, … Each assistant turn (only the first with
 // turns: first) becomes an SFT example whose prompt renders every earlier
 // turn in the HH template; with template: raw the prompt is the user turn
@@ -181,7 +181,7 @@ func (c *limaConverter) convert(rec record, emit func(any)) (string, string) {
 
 func (c *limaConverter) finish(func(any)) {}
 
-// orcaConverter reads Open-Orca/OpenOrca (ml-spec §4.4): the Human turn is
+// orcaConverter reads Open-Orca/OpenOrca (docs/metrics.md, "Training data formats"): the Human turn is
 // the system prompt (when not empty), a blank line, and the question; the
 // response is the target. With template: raw the record is {system,
 // prompt, response} and the backend places the system prompt.

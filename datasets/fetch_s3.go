@@ -16,7 +16,7 @@ import (
 )
 
 // S3Config says how to reach s3:// sources: the same settings as the S3
-// artifact store (contract.md).
+// artifact store (docs/cli.md).
 type S3Config struct {
 	Endpoint  string // host:port or URL; empty means AWS
 	AccessKey string // empty means anonymous

@@ -1,5 +1,5 @@
 // Package eval computes benchmark metrics with lm-evaluation-harness
-// semantics and the SafeNLP safety score (docs: ml-spec §1 and §2). It is
+// semantics and the SafeNLP safety score (docs/metrics.md). It is
 // pure code: a backend only answers log-likelihood requests (Scorer).
 //
 // Terms:

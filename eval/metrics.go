@@ -37,7 +37,7 @@ type Subtask struct {
 type DocScores map[string]float64
 
 // ScoreDoc computes a doc's metrics from its choices' log-likelihoods
-// (ml-spec §1.3): acc and acc_norm (ll divided by the choice's character
+// (docs/metrics.md, "Metrics"): acc and acc_norm (ll divided by the choice's character
 // count; argmax ties go to the lowest index; a gold out of range is
 // wrong), or mc2 when the doc has labels.
 func ScoreDoc(d Doc, lls []float64) DocScores {
@@ -121,7 +121,7 @@ func MeanStderr(xs []float64) (mean, stderr float64) {
 }
 
 // Pooled aggregates subtask means and stderrs as the harness's MMLU group
-// (ml-spec §1.3): the size-weighted mean, and
+// (docs/metrics.md, "Metrics"): the size-weighted mean, and
 // sqrt(Σ(n_t-1)·se_t²·n_t / (N-K) / N) (0 when N <= K).
 func Pooled(means, stderrs []float64, sizes []int) (mean, stderr float64) {
 	var n, pooled float64

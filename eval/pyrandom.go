@@ -4,7 +4,7 @@ import "math"
 
 // pyRandom reproduces CPython's random.Random (MT19937) for an int seed,
 // enough for sample(): the harness draws few-shot examples with
-// random.Random(1234).sample (ml-spec §1.7).
+// random.Random(1234).sample (docs/metrics.md, "Prompts").
 type pyRandom struct {
 	mt  [624]uint32
 	idx int

@@ -9,7 +9,7 @@ import (
 	"io"
 )
 
-// Request is one log-likelihood request (ml-spec §1.1).
+// Request is one log-likelihood request (docs/metrics.md, "Scoring a request").
 type Request struct {
 	Context      string `json:"context"`
 	Continuation string `json:"continuation"`
@@ -79,7 +79,7 @@ func ReadDocs(t *Task, r io.Reader, limit int) ([]Doc, error) {
 	return docs, nil
 }
 
-// Contexts builds each doc's full context (ml-spec §1.2): description,
+// Contexts builds each doc's full context (docs/metrics.md, "Prompts"): description,
 // then shots few-shot examples ("query target", joined and followed by
 // "\n\n"), then the query. Few-shot examples come from fewshot: the first
 // ones of the doc's subject for FirstN tasks, otherwise

@@ -30,7 +30,7 @@ type Doc struct {
 	Subject string `json:"subject,omitempty"`
 }
 
-// Task is one benchmark (ml-spec §1.4).
+// Task is one benchmark (docs/metrics.md, "Prompts").
 type Task struct {
 	// Name is the harness task name.
 	Name string
@@ -83,7 +83,7 @@ func TaskNames() []string {
 	return out
 }
 
-// Presets give each task's default few-shot count (ml-spec §1.5).
+// Presets give each task's default few-shot count (docs/metrics.md, "Prompts").
 var Presets = map[string]map[string]int{
 	"harness-default": {"arc_challenge": 0, "piqa": 0, "hellaswag": 0, "mmlu": 0, "toxigen": 0, "truthfulqa_mc2": 0},
 	"leaderboard":     {"arc_challenge": 25, "piqa": 0, "hellaswag": 10, "mmlu": 5, "toxigen": 0, "truthfulqa_mc2": 0},

@@ -18,7 +18,7 @@ import (
 // Status is what planning found for a node.
 type Status string
 
-// The statuses of contract.md's `dag plan --json`.
+// The statuses of `dag plan --json` (docs/cli.md).
 const (
 	Hit     Status = "hit"
 	Miss    Status = "miss"

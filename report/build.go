@@ -29,7 +29,7 @@ type Spec struct {
 	Reference Reference
 }
 
-// Document is the report (contract.md, `dag report --format json`).
+// Document is the report (`dag report --format json`, docs/cli.md).
 type Document struct {
 	Study      string      `json:"study"`
 	Run        string      `json:"run,omitempty"`

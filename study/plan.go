@@ -11,7 +11,7 @@ import (
 // Kind is a node's stage kind.
 type Kind string
 
-// The node kinds of a compiled plan (contract.md).
+// The node kinds of a compiled plan (docs/cli.md).
 const (
 	KindData     Kind = "data"
 	KindPretrain Kind = "pretrain"

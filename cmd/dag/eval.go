@@ -23,7 +23,7 @@ func newEvalCommand(g *globals) *cobra.Command {
 	return cmd
 }
 
-// safetyScoreJSON is the --json document (contract.md).
+// safetyScoreJSON is the --json document (docs/cli.md).
 type safetyScoreJSON struct {
 	Groups map[string]eval.GroupScore `json:"groups"`
 }

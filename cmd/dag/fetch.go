@@ -10,7 +10,7 @@ import (
 	"github.com/dagproject/dag/errdefs"
 )
 
-// fetcher pins remote sources into store with the settings of contract.md:
+// fetcher pins remote sources into store with the settings of docs/cli.md:
 // DAG_HF_ENDPOINT (default https://huggingface.co) and HF_TOKEN for
 // hf://, and the S3 store's variables (DAG_S3_ENDPOINT, AWS_ACCESS_KEY_ID,
 // AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, DAG_S3_INSECURE, AWS_REGION)

@@ -43,7 +43,7 @@ The digest is the sha256 of the binary; it enters cache keys.`,
 	}
 }
 
-// pluginSearchPath is where this dag looks for plugins (contract.md).
+// pluginSearchPath is where this dag looks for plugins (docs/cli.md).
 func (g *globals) pluginSearchPath() []string {
 	exeDir := ""
 	if exe, err := os.Executable(); err == nil {
@@ -60,7 +60,7 @@ func (g *globals) discoverPlugins(ctx context.Context) ([]host.Info, error) {
 	return host.Discover(ctx, g.pluginSearchPath())
 }
 
-// pluginJSON is one entry of `dag plugins --json` (contract.md).
+// pluginJSON is one entry of `dag plugins --json` (docs/cli.md).
 type pluginJSON struct {
 	Name            string   `json:"name"`
 	Version         string   `json:"version"`

@@ -43,7 +43,7 @@ evaluations:
 }
 
 // TestReportCommand runs the tiny eval study, then renders its report as
-// json (contract.md's shape: every task numeric on every row, the base
+// json (docs/cli.md's shape: every task numeric on every row, the base
 // model included; safety values null or in [0,1]) and as an html file.
 func TestReportCommand(t *testing.T) {
 	t.Setenv("DAG_PLUGIN_PATH", tinylmPlugins(t))

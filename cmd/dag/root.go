@@ -13,7 +13,7 @@ import (
 	"github.com/dagproject/dag/internal/telemetry"
 )
 
-// globals holds the flags every command accepts (contract.md, "Commands").
+// globals holds the flags every command accepts (docs/cli.md, "Settings").
 type globals struct {
 	home      string
 	store     string

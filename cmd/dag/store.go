@@ -47,7 +47,7 @@ func (g *globals) openHashMemo() (*filehash.Memo, error) {
 // defaultS3Endpoint is used when DAG_S3_ENDPOINT is unset.
 const defaultS3Endpoint = "https://s3.amazonaws.com"
 
-// openS3Store opens s3://BUCKET/PREFIX with the settings of contract.md:
+// openS3Store opens s3://BUCKET/PREFIX with the settings of docs/cli.md:
 // DAG_S3_ENDPOINT (host:port or URL; default AWS), AWS_ACCESS_KEY_ID,
 // AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), DAG_S3_INSECURE=1 for
 // plain HTTP, AWS_REGION (default us-east-1). A missing bucket is created.

@@ -47,7 +47,7 @@ func (s *session) close() {
 
 func (g *globals) serverFilePath() string { return filepath.Join(g.home, "server.json") }
 
-// connect returns a Temporal session per contract.md: --temporal dials a
+// connect returns a Temporal session per docs/cli.md: --temporal dials a
 // cluster; otherwise the embedded server under home is found through
 // server.json, or started in the background (`dag server --idle-exit`) so
 // that runs, their queries and the Web UI outlive this command.

@@ -7,7 +7,7 @@ import (
 )
 
 // TestPythonUnitTests runs the worker's own tests (losses against the
-// ml-spec formulas, label masking, batching, log-likelihood bookkeeping,
+// formulas of docs/metrics.md, label masking, batching, log-likelihood bookkeeping,
 // the training loop on a tiny torch model) with the interpreter the other
 // tests use.
 func TestPythonUnitTests(t *testing.T) {

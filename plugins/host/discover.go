@@ -14,7 +14,7 @@ import (
 	"github.com/dagproject/dag/plugins"
 )
 
-// SearchPath returns the folders to search for plugins, in contract.md's
+// SearchPath returns the folders to search for plugins, in docs/cli.md's
 // order: exeDir (the dag binary's own folder), each folder of pluginPath
 // (a DAG_PLUGIN_PATH value, os.PathListSeparator-separated), then
 // <home>/plugins. Empty entries are skipped, relative ones made absolute,

@@ -124,7 +124,7 @@ func (s *stepProgram) update(g *Graph, in []*Node) []*Node {
 	return []*Node{Sub(flat, Mul(upd, lr)), newM, newV}
 }
 
-// dpoLoss returns the sigmoid DPO loss (ml-spec §3.1) and the reward
+// dpoLoss returns the sigmoid DPO loss (docs/metrics.md, "DPO") and the reward
 // metrics, each the shard's share of a weighted mean over the pairs of the
 // whole batch (denom: their total weight, at least 1).
 func (s *stepProgram) dpoLoss(p netParams, tokens, targets, mask, pairW, denom *Node) []*Node {

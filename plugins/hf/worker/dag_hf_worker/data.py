@@ -79,7 +79,7 @@ def _bos(tok):
 def sft_example(tok: Any, record: Mapping[str, Any], template: str, max_length: int) -> Optional[Tuple[List[int], List[int]]]:
     """(input_ids, labels) for BOS + prompt + response + EOS, cut to
     max_length keeping the start; labels mask BOS and the prompt, so the
-    loss covers the response and EOS (ml-spec 3.3)."""
+    loss covers the response and EOS (docs/metrics.md, "SFT")."""
     prompt = render_prompt(template, record["prompt"], record.get("system", ""))
     p, a = split_answer(tok, prompt, record["response"])
     p = _bos(tok) + p

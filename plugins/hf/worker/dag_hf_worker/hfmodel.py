@@ -23,7 +23,7 @@ TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "tokenizer_config.json",
 
 class Tokenizer:
     """encode() without special tokens, as lm-evaluation-harness v0.4.2
-    and TRL's split encoding use it; pad falls back to EOS (ml-spec 3.2)."""
+    and TRL's split encoding use it; pad falls back to EOS (docs/metrics.md, "SFT")."""
 
     def __init__(self, tok: Any) -> None:
         self.tok = tok

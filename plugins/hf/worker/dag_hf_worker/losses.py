@@ -1,4 +1,4 @@
-"""Losses on log-probabilities (ml-spec section 3), torch only.
+"""Losses on log-probabilities (docs/metrics.md, "SFT" and "DPO"), torch only.
 
 Labels follow the Hugging Face convention: aligned with input_ids, -100
 where no loss is taken; the shift by one happens here.
@@ -45,7 +45,7 @@ def sft_nll(logits: torch.Tensor, labels: torch.Tensor) -> Tuple[torch.Tensor, t
 
 def dpo_loss(policy_chosen: torch.Tensor, policy_rejected: torch.Tensor, ref_chosen: torch.Tensor, ref_rejected: torch.Tensor,
              beta: float, label_smoothing: float = 0.0) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Sigmoid DPO loss per pair and the detached rewards (ml-spec 3.1):
+    """Sigmoid DPO loss per pair and the detached rewards (docs/metrics.md, "DPO"):
 
         h    = (pc - pr) - (rc - rr)
         loss = -(1-eps) logsigmoid(beta h) - eps logsigmoid(-beta h)

@@ -1,5 +1,5 @@
 """Log-likelihood requests with lm-evaluation-harness v0.4 semantics
-(ml-spec 1.1 and 2.2, docs/plugins.md "Score")."""
+(docs/metrics.md, "Scoring a request" and "The safety score"; docs/plugins.md "Score")."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def encode_request(tok: Any, req: Mapping[str, Any], add_bos: bool) -> Tuple[Lis
 
     - bos_context: the context is exactly BOS and the continuation is the
       text encoded alone (HF encode with special tokens: per-sentence
-      perplexity, ml-spec 2.2).
+      perplexity, docs/metrics.md).
     - empty context: the end-of-text token (v0.4.2).
     - otherwise: trailing whitespace of the context moves to the
       continuation; context + continuation are encoded whole and split

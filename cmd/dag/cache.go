@@ -14,8 +14,6 @@ import (
 	"github.com/dagproject/dag/errdefs"
 )
 
-func init() { extraCommands = append(extraCommands, newCacheCommand) }
-
 func newCacheCommand(g *globals) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "cache",

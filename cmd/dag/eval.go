@@ -10,8 +10,6 @@ import (
 	"github.com/dagproject/dag/eval"
 )
 
-func init() { extraCommands = append(extraCommands, newEvalCommand) }
-
 func newEvalCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "eval",

@@ -15,8 +15,6 @@ import (
 	"github.com/dagproject/dag/plugins/host"
 )
 
-func init() { extraCommands = append(extraCommands, newPluginsCommand) }
-
 func newPluginsCommand(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "plugins",

@@ -15,10 +15,6 @@ import (
 	"github.com/dagproject/dag/study"
 )
 
-func init() {
-	extraCommands = append(extraCommands, newReportCommand)
-}
-
 // maxReportSize bounds report.json read into memory.
 const maxReportSize = 64 << 20
 

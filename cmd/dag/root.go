@@ -48,17 +48,21 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	f.BoolVar(&g.json, "json", false, "print exactly one JSON document on stdout")
 	g.tls.register(f)
 
-	root.AddCommand(newPlanCommand(g))
-	for _, add := range extraCommands {
-		root.AddCommand(add(g))
-	}
-	g.instrument(root)
+	root.AddCommand(
+		newPlanCommand(g),
+		newSubmitCommand(g),
+		newStatusCommand(g),
+		newCancelCommand(g),
+		newRetryCommand(g),
+		newReportCommand(g),
+		newPluginsCommand(g),
+		newEvalCommand(g),
+		newCacheCommand(g),
+		newServerCommand(g),
+		newWorkerCommand(g),
+	)
 	return root
 }
-
-// extraCommands lets each subcommand file register itself without editing
-// the root.
-var extraCommands []func(*globals) *cobra.Command
 
 // resolve fills defaults from the environment, once flags are parsed.
 func (g *globals) resolve() error {

@@ -202,10 +202,6 @@ func listRun(ctx context.Context, c client.Client, namespace, run string) (runRe
 	return *best, nil
 }
 
-func init() {
-	extraCommands = append(extraCommands, newStatusCommand, newCancelCommand, newRetryCommand)
-}
-
 func newStatusCommand(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "status [RUN]",

@@ -14,11 +14,8 @@ import (
 	"github.com/dagproject/dag/runs"
 )
 
-func init() {
-	extraCommands = append(extraCommands, newServerCommand)
-}
-
 func newServerCommand(g *globals) *cobra.Command {
+	var metricsAddr string
 	var idleExit time.Duration
 	var runWorker bool
 	var queues string
@@ -33,7 +30,7 @@ with no running study. Closed runs stay in Temporal for --retention (env
 DAG_RETENTION); dag status and dag report read older runs from the
 run records in the store.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: g.withTelemetry(&metricsAddr, false, func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			if sf, ok := g.liveServer(ctx); ok {
 				return fmt.Errorf("a dag server already runs for %s (pid %d, %s)", g.home, sf.PID, sf.Frontend)
@@ -93,11 +90,12 @@ run records in the store.`,
 					return nil
 				}
 			}
-		},
+		}),
 	}
 	cmd.Flags().DurationVar(&idleExit, "idle-exit", 0, "stop after this long with no running study (0 = never)")
 	cmd.Flags().BoolVar(&runWorker, "worker", true, "run a worker in this process (--worker=false: only the server; run `dag worker` beside it)")
 	cmd.Flags().StringVar(&queues, "queues", "", "resource classes this process's worker runs (default cpu,gpu)")
 	cmd.Flags().DurationVar(&retention, "retention", retention, "how long closed runs stay in Temporal (older ones are read from the store's run records)")
+	metricsAddrFlag(cmd, &metricsAddr)
 	return cmd
 }

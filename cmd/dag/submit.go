@@ -24,10 +24,6 @@ import (
 	"github.com/dagproject/dag/study"
 )
 
-func init() {
-	extraCommands = append(extraCommands, newSubmitCommand)
-}
-
 func newSubmitCommand(g *globals) *cobra.Command {
 	var wait bool
 	var parallel int
@@ -43,7 +39,7 @@ contents) attaches to that run; after it finished, a new run starts whose
 unchanged nodes come out "cached". With --wait, dag shows live progress
 and exits non-zero if any node failed.`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: g.withTelemetry(nil, true, func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			// Check what can be wrong before anything starts: the study,
 			// then the store, then Temporal; only then upload and start.
@@ -75,7 +71,7 @@ and exits non-zero if any node failed.`,
 				return nil
 			}
 			return g.follow(ctx, sess.client, run)
-		},
+		}),
 	}
 	cmd.Flags().BoolVar(&wait, "wait", false, "follow the run until it ends, showing progress")
 	cmd.Flags().IntVar(&parallel, "parallel", 4, "nodes run at once")

@@ -29,55 +29,47 @@ import (
 
 const tracerName = "github.com/dagproject/dag/cmd/dag"
 
-// telemetryCommands are the commands set up with telemetry, and whether
-// each serves metrics (a long-running worker) or is a study's root span.
-var telemetryCommands = map[string]struct{ metrics, span bool }{
-	"server": {metrics: true},
-	"worker": {metrics: true},
-	"submit": {span: true},
-}
+// runE is a cobra command's body.
+type runE func(cmd *cobra.Command, args []string) error
 
-// instrument wraps the RunE of the commands in telemetryCommands under
-// root: set up before, flush and shut down after.
-func (g *globals) instrument(root *cobra.Command) {
-	for _, cmd := range root.Commands() {
-		how, ok := telemetryCommands[cmd.Name()]
-		if !ok || cmd.RunE == nil {
-			continue
+// withTelemetry wraps a command's body: telemetry is set up before and
+// flushed and shut down after. metricsAddr, when not nil, is where
+// Prometheus metrics are served (the command's --metrics-addr, else
+// DAG_METRICS_ADDR; "" off): the long-running server and worker. span
+// makes the command its study's root span (submit).
+func (g *globals) withTelemetry(metricsAddr *string, span bool, run runE) runE {
+	return func(cmd *cobra.Command, args []string) error {
+		addr := ""
+		if metricsAddr != nil {
+			addr = *metricsAddr
+			if addr == "" {
+				addr = os.Getenv("DAG_METRICS_ADDR")
+			}
 		}
-		var metricsAddr string
-		if how.metrics {
-			cmd.Flags().StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://HOST:PORT/metrics (env DAG_METRICS_ADDR; default off)")
-		}
-		runE := cmd.RunE
-		cmd.RunE = func(cmd *cobra.Command, args []string) error {
-			addr := ""
-			if how.metrics {
-				addr = metricsAddr
-				if addr == "" {
-					addr = os.Getenv("DAG_METRICS_ADDR")
-				}
-			}
-			stop, err := g.startTelemetry(cmd.Context(), addr)
-			if err != nil {
-				return err
-			}
-			defer stop()
-			if !how.span {
-				return runE(cmd, args)
-			}
-			ctx, span := g.telemetry().Tracer.Tracer(tracerName).Start(cmd.Context(), "dag "+cmd.Name(),
-				trace.WithSpanKind(trace.SpanKindClient))
-			defer span.End()
-			cmd.SetContext(ctx)
-			err = runE(cmd, args)
-			if err != nil {
-				span.RecordError(err)
-				span.SetStatus(codes.Error, err.Error())
-			}
+		stop, err := g.startTelemetry(cmd.Context(), addr)
+		if err != nil {
 			return err
 		}
+		defer stop()
+		if !span {
+			return run(cmd, args)
+		}
+		ctx, sp := g.telemetry().Tracer.Tracer(tracerName).Start(cmd.Context(), "dag "+cmd.Name(),
+			trace.WithSpanKind(trace.SpanKindClient))
+		defer sp.End()
+		cmd.SetContext(ctx)
+		err = run(cmd, args)
+		if err != nil {
+			sp.RecordError(err)
+			sp.SetStatus(codes.Error, err.Error())
+		}
+		return err
 	}
+}
+
+// metricsAddrFlag declares --metrics-addr on a long-running command.
+func metricsAddrFlag(cmd *cobra.Command, addr *string) {
+	cmd.Flags().StringVar(addr, "metrics-addr", "", "serve Prometheus metrics at http://HOST:PORT/metrics (env DAG_METRICS_ADDR; default off)")
 }
 
 // startTelemetry sets up g's providers from the environment, with a

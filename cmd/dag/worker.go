@@ -20,10 +20,6 @@ import (
 	"github.com/dagproject/dag/workflows"
 )
 
-func init() {
-	extraCommands = append(extraCommands, newWorkerCommand)
-}
-
 // workerConfig says which queues a worker polls and how it stops.
 type workerConfig struct {
 	classes  []plugins.Resource
@@ -35,6 +31,7 @@ type workerConfig struct {
 }
 
 func newWorkerCommand(g *globals) *cobra.Command {
+	var metricsAddr string
 	var queues, identity string
 	var drain time.Duration
 	cmd := &cobra.Command{
@@ -50,7 +47,7 @@ On SIGTERM or interrupt the worker stops taking work and gives running
 stages --drain-timeout to finish; stages still running then are cancelled
 and retried on another worker, resuming from their last checkpoint.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: g.withTelemetry(&metricsAddr, false, func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			wc, err := parseWorkerConfig(queues, identity, drain)
 			if err != nil {
@@ -78,11 +75,12 @@ and retried on another worker, resuming from their last checkpoint.`,
 			fmt.Fprintf(g.stderr, "dag worker %s: stopping (draining running stages for up to %s)\n", wc.identity, wc.drain)
 			stop()
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&queues, "queues", "cpu", "resource classes to run stages of, comma-separated: cpu, gpu")
 	cmd.Flags().StringVar(&identity, "identity", "", "worker name in the Web UI and producer records (default queues@host:pid)")
 	cmd.Flags().DurationVar(&drain, "drain-timeout", 2*time.Minute, "on SIGTERM, how long running stages may finish before they are handed back")
+	metricsAddrFlag(cmd, &metricsAddr)
 	return cmd
 }
 

@@ -99,94 +99,126 @@ func GC(ctx context.Context, s Store, opts ...GCOption) (GCReport, error) {
 	if o.now.IsZero() {
 		o.now = time.Now()
 	}
-	cutoff := o.now.Add(-o.grace)
-	rep := GCReport{DryRun: o.dryRun, ResultsRemoved: []digest.Digest{}}
+	g := &collection{s: s, o: o, cutoff: o.now.Add(-o.grace), m: newMarker(s),
+		rep: GCReport{DryRun: o.dryRun, ResultsRemoved: []digest.Digest{}}}
+	for _, step := range []func(context.Context) error{g.mark, g.removeResults, g.markNewResults, g.removeBlobs, g.cleanStaging} {
+		if err := step(ctx); err != nil {
+			return g.rep, fmt.Errorf("gc: %w", err)
+		}
+	}
+	return g.rep, nil
+}
 
-	results, err := listResultKeys(ctx, s)
+// collection is one GC pass, step by step: mark what is kept, remove
+// results (a result must never outlive its blobs), keep what results
+// made meanwhile reach, then remove blobs and stale staging.
+type collection struct {
+	s       Store
+	o       gcOptions
+	cutoff  time.Time
+	m       *marker
+	results []digest.Digest
+	rep     GCReport
+}
+
+// mark keeps what roots (refs, pins) and results younger than the grace
+// period reach.
+func (g *collection) mark(ctx context.Context) error {
+	results, err := listResultKeys(ctx, g.s)
 	if err != nil {
-		return rep, fmt.Errorf("gc: %w", err)
+		return err
 	}
-	rep.Results = len(results)
-	roots, err := rootKeys(ctx, s)
+	g.results, g.rep.Results = results, len(results)
+	roots, err := rootKeys(ctx, g.s)
 	if err != nil {
-		return rep, fmt.Errorf("gc: %w", err)
+		return err
 	}
-	m := newMarker(s)
 	for _, key := range results {
-		r, err := readResult(ctx, s, key)
-		young := err == nil && resultTime(r).After(cutoff)
+		r, err := readResult(ctx, g.s, key)
+		young := err == nil && resultTime(r).After(g.cutoff)
 		if roots[key] || young {
-			if err := m.markKey(ctx, key); err != nil {
-				return rep, fmt.Errorf("gc: %w", err)
+			if err := g.m.markKey(ctx, key); err != nil {
+				return err
 			}
 		}
 	}
 	for key := range roots { // refs and pins whose result is gone keep their preimage
-		m.blobs[key] = true
+		g.m.blobs[key] = true
 	}
+	return nil
+}
 
-	// Results first: a result must never outlive its blobs.
-	for _, key := range results {
-		if m.keys[key] {
+func (g *collection) removeResults(ctx context.Context) error {
+	for _, key := range g.results {
+		if g.m.keys[key] {
 			continue
 		}
-		if !o.dryRun {
-			if err := DeleteResult(ctx, s, key); err != nil && !errdefs.IsNotFound(err) {
-				return rep, fmt.Errorf("gc: %w", err)
+		if !g.o.dryRun {
+			if err := DeleteResult(ctx, g.s, key); err != nil && !errdefs.IsNotFound(err) {
+				return err
 			}
 		}
-		rep.ResultsRemoved = append(rep.ResultsRemoved, key)
+		g.rep.ResultsRemoved = append(g.rep.ResultsRemoved, key)
 	}
+	return nil
+}
 
-	// Results that appeared meanwhile keep what they reach.
-	again, err := listResultKeys(ctx, s)
+// markNewResults keeps what results published during the pass reach.
+func (g *collection) markNewResults(ctx context.Context) error {
+	again, err := listResultKeys(ctx, g.s)
 	if err != nil {
-		return rep, fmt.Errorf("gc: %w", err)
+		return err
 	}
 	known := map[digest.Digest]bool{}
-	for _, key := range results {
+	for _, key := range g.results {
 		known[key] = true
 	}
 	for _, key := range again {
 		if !known[key] {
-			if err := m.markKey(ctx, key); err != nil {
-				return rep, fmt.Errorf("gc: %w", err)
+			if err := g.m.markKey(ctx, key); err != nil {
+				return err
 			}
 		}
 	}
+	return nil
+}
 
+// removeBlobs deletes unmarked blobs older than the grace period.
+func (g *collection) removeBlobs(ctx context.Context) error {
 	var victims []Info
-	err = s.Walk(ctx, func(i Info) error {
-		rep.Blobs++
-		if m.blobs[i.Digest] || i.CreatedAt.After(cutoff) {
-			rep.BytesKept += i.Size
+	err := g.s.Walk(ctx, func(i Info) error {
+		g.rep.Blobs++
+		if g.m.blobs[i.Digest] || i.CreatedAt.After(g.cutoff) {
+			g.rep.BytesKept += i.Size
 			return nil
 		}
 		victims = append(victims, i)
 		return nil
 	})
 	if err != nil {
-		return rep, fmt.Errorf("gc: %w", err)
+		return err
 	}
 	for _, i := range victims {
-		if !o.dryRun {
-			if err := s.Delete(ctx, i.Digest); err != nil && !errdefs.IsNotFound(err) {
-				return rep, fmt.Errorf("gc: %w", err)
+		if !g.o.dryRun {
+			if err := g.s.Delete(ctx, i.Digest); err != nil && !errdefs.IsNotFound(err) {
+				return err
 			}
 		}
-		rep.BlobsRemoved++
-		rep.BytesFreed += i.Size
+		g.rep.BlobsRemoved++
+		g.rep.BytesFreed += i.Size
 	}
+	return nil
+}
 
-	if sc, ok := s.(StagingCleaner); ok {
-		n, b, err := sc.CleanStaging(ctx, cutoff, o.dryRun)
-		rep.StagingRemoved += n
-		rep.BytesFreed += b
-		if err != nil {
-			return rep, fmt.Errorf("gc: %w", err)
-		}
+func (g *collection) cleanStaging(ctx context.Context) error {
+	sc, ok := g.s.(StagingCleaner)
+	if !ok {
+		return nil
 	}
-	return rep, nil
+	n, b, err := sc.CleanStaging(ctx, g.cutoff, g.o.dryRun)
+	g.rep.StagingRemoved += n
+	g.rep.BytesFreed += b
+	return err
 }
 
 // resultTime is when r finished (or started, if it does not say).

@@ -33,16 +33,7 @@ func ListResults(ctx context.Context, s Store) ([]ResultInfo, error) {
 	if err := s.Walk(ctx, func(i Info) error { sizes[i.Digest] = i.Size; return nil }); err != nil {
 		return nil, fmt.Errorf("list results: %w", err)
 	}
-	refs := map[digest.Digest][]string{}
-	err = s.WalkRecords(ctx, refsPrefix, func(name string) error {
-		k, err := GetRef(ctx, s, strings.TrimPrefix(name, refsPrefix))
-		if err == nil {
-			refs[k] = append(refs[k], strings.TrimPrefix(name, refsPrefix))
-		} else if !errdefs.IsNotFound(err) && !errdefs.IsDataLoss(err) {
-			return err
-		}
-		return nil
-	})
+	refs, err := refsByKey(ctx, s)
 	if err != nil {
 		return nil, fmt.Errorf("list results: %w", err)
 	}
@@ -65,37 +56,8 @@ func ListResults(ctx context.Context, s Store) ([]ResultInfo, error) {
 			return nil, fmt.Errorf("list results: %w", err)
 		}
 		info.Result = r
-		seen := map[digest.Digest]bool{}
-		add := func(d digest.Digest) {
-			if seen[d] {
-				return
-			}
-			seen[d] = true
-			if n, ok := sizes[d]; ok {
-				info.Size += n
-			} else {
-				info.Missing++
-			}
-		}
-		add(key)
-		for _, md := range r.Outputs {
-			add(md)
-			if _, ok := sizes[md]; !ok {
-				continue
-			}
-			m, err := ReadManifest(ctx, s, md)
-			if err != nil {
-				if errdefs.IsDataLoss(err) || errdefs.IsInvalidArgument(err) || errdefs.IsFailedPrecondition(err) || errdefs.IsNotFound(err) {
-					info.Damaged = true
-					continue
-				}
-				return nil, fmt.Errorf("list results: %w", err)
-			}
-			for _, e := range m.Entries {
-				if e.Link == "" {
-					add(e.Digest)
-				}
-			}
+		if err := info.measure(ctx, s, sizes); err != nil {
+			return nil, fmt.Errorf("list results: %w", err)
 		}
 		out = append(out, info)
 	}
@@ -107,6 +69,61 @@ func ListResults(ctx context.Context, s Store) ([]ResultInfo, error) {
 		return out[i].Result.Key < out[j].Result.Key
 	})
 	return out, nil
+}
+
+// refsByKey lists the refs pointing at each key, without "refs/".
+func refsByKey(ctx context.Context, s Store) (map[digest.Digest][]string, error) {
+	refs := map[digest.Digest][]string{}
+	err := s.WalkRecords(ctx, refsPrefix, func(name string) error {
+		k, err := GetRef(ctx, s, strings.TrimPrefix(name, refsPrefix))
+		if err == nil {
+			refs[k] = append(refs[k], strings.TrimPrefix(name, refsPrefix))
+		} else if !errdefs.IsNotFound(err) && !errdefs.IsDataLoss(err) {
+			return err
+		}
+		return nil
+	})
+	return refs, err
+}
+
+// measure adds up the sizes of the blobs info's result reaches (its
+// preimage, output manifests and their entries, each once), counting
+// those missing from sizes; a manifest that does not read marks it
+// Damaged.
+func (info *ResultInfo) measure(ctx context.Context, s Store, sizes map[digest.Digest]int64) error {
+	seen := map[digest.Digest]bool{}
+	add := func(d digest.Digest) {
+		if seen[d] {
+			return
+		}
+		seen[d] = true
+		if n, ok := sizes[d]; ok {
+			info.Size += n
+		} else {
+			info.Missing++
+		}
+	}
+	add(info.Result.Key)
+	for _, md := range info.Result.Outputs {
+		add(md)
+		if _, ok := sizes[md]; !ok {
+			continue
+		}
+		m, err := ReadManifest(ctx, s, md)
+		if err != nil {
+			if errdefs.IsDataLoss(err) || errdefs.IsInvalidArgument(err) || errdefs.IsFailedPrecondition(err) || errdefs.IsNotFound(err) {
+				info.Damaged = true
+				continue
+			}
+			return err
+		}
+		for _, e := range m.Entries {
+			if e.Link == "" {
+				add(e.Digest)
+			}
+		}
+	}
+	return nil
 }
 
 // pinsOnly hides refs from rootKeys, so it returns pins alone.

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	dagclient "github.com/dagproject/dag/client"
+
 	"github.com/dagproject/dag/internal/gobuild"
 )
 
@@ -44,16 +46,17 @@ func BenchmarkServerStartToFirstNode(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		r, _, err := startStudy(ctx, sess.client, in)
+		dc := dagclient.New(sess.client, g.namespace)
+		r, _, err := dc.Start(ctx, in)
 		if err != nil {
 			b.Fatal(err)
 		}
 		for scheduled := false; !scheduled; {
-			v, err := view(ctx, sess.client, r)
+			v, err := dc.View(ctx, r)
 			if err != nil {
 				b.Fatal(err)
 			}
-			for _, n := range v.state.Nodes {
+			for _, n := range v.State.Nodes {
 				if n.Outcome != "pending" {
 					scheduled = true
 				}

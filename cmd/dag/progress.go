@@ -11,6 +11,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	dagclient "github.com/dagproject/dag/client"
+
 	"github.com/dagproject/dag/runs"
 )
 
@@ -44,13 +46,13 @@ func newProgressPrinter(w io.Writer) *progressPrinter {
 		lastLine: map[string]time.Time{}, waits: map[string]string{}, rate: map[string]rateSample{}, start: time.Now()}
 }
 
-func (p *progressPrinter) update(v runView) {
+func (p *progressPrinter) update(v dagclient.View) {
 	if p.tty {
 		p.redraw(v)
 		return
 	}
 	now := time.Now()
-	for _, n := range v.state.Nodes {
+	for _, n := range v.State.Nodes {
 		prev, seen := p.last[n.ID]
 		if !seen && n.Outcome == runs.Pending {
 			p.last[n.ID] = n.Outcome
@@ -64,29 +66,29 @@ func (p *progressPrinter) update(v runView) {
 			p.waits[n.ID] = n.Waiting
 			fmt.Fprintf(p.w, "%6s  %-9s %s %s\n", elapsed(now.Sub(p.start)), "waiting", n.ID, n.Waiting)
 		}
-		if pr, ok := v.progress[n.ID]; ok && n.Outcome == runs.Running && now.Sub(p.lastLine[n.ID]) >= 5*time.Second {
+		if pr, ok := v.Progress[n.ID]; ok && n.Outcome == runs.Running && now.Sub(p.lastLine[n.ID]) >= 5*time.Second {
 			p.lastLine[n.ID] = now
 			fmt.Fprintf(p.w, "%6s  %-9s %s %s\n", elapsed(now.Sub(p.start)), "progress", n.ID, p.bar(n.ID, pr, 20))
 		}
 	}
 }
 
-func (p *progressPrinter) redraw(v runView) {
+func (p *progressPrinter) redraw(v dagclient.View) {
 	var b strings.Builder
 	if p.drawn > 0 {
 		fmt.Fprintf(&b, "\033[%dA", p.drawn)
 	}
 	done := 0
-	for _, n := range v.state.Nodes {
+	for _, n := range v.State.Nodes {
 		if n.Outcome == runs.Executed || n.Outcome == runs.Cached {
 			done++
 		}
 	}
 	lines := 1
-	fmt.Fprintf(&b, "\033[2K%s  %s  %d/%d done  %s\n", v.state.Study, v.status, done, len(v.state.Nodes), elapsed(time.Since(p.start)))
-	for _, n := range v.state.Nodes {
+	fmt.Fprintf(&b, "\033[2K%s  %s  %d/%d done  %s\n", v.State.Study, v.Status, done, len(v.State.Nodes), elapsed(time.Since(p.start)))
+	for _, n := range v.State.Nodes {
 		line := fmt.Sprintf("  %s %-24s %-9s", mark(n.Outcome), n.ID, n.Outcome)
-		if pr, ok := v.progress[n.ID]; ok && n.Outcome == runs.Running {
+		if pr, ok := v.Progress[n.ID]; ok && n.Outcome == runs.Running {
 			line += " " + p.bar(n.ID, pr, 24)
 		} else {
 			line += detail(n)
@@ -99,14 +101,14 @@ func (p *progressPrinter) redraw(v runView) {
 }
 
 // finish prints the closing summary.
-func (p *progressPrinter) finish(v runView) {
+func (p *progressPrinter) finish(v dagclient.View) {
 	if p.tty {
 		p.redraw(v)
 	} else {
 		p.update(v)
 	}
 	counts := map[runs.Outcome]int{}
-	for _, n := range v.state.Nodes {
+	for _, n := range v.State.Nodes {
 		counts[n.Outcome]++
 	}
 	var parts []string
@@ -115,7 +117,7 @@ func (p *progressPrinter) finish(v runView) {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[o], o))
 		}
 	}
-	fmt.Fprintf(p.w, "run %s %s in %s: %s\n", v.ref.RunID, v.status, elapsed(time.Since(p.start)), strings.Join(parts, ", "))
+	fmt.Fprintf(p.w, "run %s %s in %s: %s\n", v.Ref.RunID, v.Status, elapsed(time.Since(p.start)), strings.Join(parts, ", "))
 }
 
 // metricText prints v with 4 significant digits, whole numbers from
@@ -205,21 +207,21 @@ func elapsed(d time.Duration) string {
 }
 
 // printRun is `dag status`'s table.
-func printRun(w io.Writer, v runView) {
-	fmt.Fprintf(w, "run %s  study %s  %s\n", v.ref.RunID, v.state.Study, v.status)
-	if v.record {
+func printRun(w io.Writer, v dagclient.View) {
+	fmt.Fprintf(w, "run %s  study %s  %s\n", v.Ref.RunID, v.State.Study, v.Status)
+	if v.FromRecord {
 		fmt.Fprintln(w, "(from its run record in the store)")
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "NODE\tKIND\tOUTCOME\tKEY\tDETAIL")
-	for _, n := range v.state.Nodes {
+	for _, n := range v.State.Nodes {
 		key := "-"
 		if n.Key != "" {
 			key = shortDigest(n.Key.String())
 		}
 		d := strings.TrimSpace(detail(n))
-		if pr, ok := v.progress[n.ID]; ok && n.Outcome == runs.Running {
+		if pr, ok := v.Progress[n.ID]; ok && n.Outcome == runs.Running {
 			d = fmt.Sprintf("step %d/%d", pr.Step, pr.Total)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", n.ID, n.Kind, n.Outcome, key, d)

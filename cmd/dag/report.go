@@ -7,16 +7,13 @@ import (
 	"fmt"
 	"os"
 
+	dagclient "github.com/dagproject/dag/client"
+
 	"github.com/spf13/cobra"
 
-	"github.com/dagproject/dag/artifacts"
 	"github.com/dagproject/dag/errdefs"
 	"github.com/dagproject/dag/report"
-	"github.com/dagproject/dag/study"
 )
-
-// maxReportSize bounds report.json read into memory.
-const maxReportSize = 64 << 20
 
 func newReportCommand(g *globals) *cobra.Command {
 	var format, out string
@@ -77,82 +74,16 @@ var reportFormats = map[string]func(*bytes.Buffer, report.Document) error{
 	},
 }
 
-// loadReport finds a run ("" = the latest) and reads the report.json its
-// report node stored. A run without a finished report node is
-// FailedPrecondition.
+// loadReport finds a run ("" = the latest) and reads the report its
+// report node stored (dagclient.LoadReport).
 func (g *globals) loadReport(ctx context.Context, run string) (report.Document, error) {
-	var doc report.Document
 	v, err := g.runView(ctx, run)
 	if err != nil {
-		return doc, err
-	}
-	r := v.ref
-	var node *nodeDocument
-	d := v.document()
-	for i := range d.Nodes {
-		if d.Nodes[i].Kind == string(study.KindReport) {
-			node = &d.Nodes[i]
-			break
-		}
-	}
-	if node == nil {
-		return doc, fmt.Errorf("run %s: the study has no report node (it declares no evaluations): %w", r.RunID, errdefs.ErrFailedPrecondition)
-	}
-	res, ok := node.Outputs[study.OutResult]
-	if !ok || res == "" {
-		why := node.Outcome
-		if node.Error != "" {
-			why += ": " + node.Error
-		}
-		return doc, fmt.Errorf("run %s (%s): report node %s has no result (%s): %w", r.RunID, v.status, node.ID, why, errdefs.ErrFailedPrecondition)
-	}
-	if err := res.Validate(); err != nil {
-		return doc, fmt.Errorf("run %s: report result %q: %v: %w", r.RunID, res, err, errdefs.ErrFailedPrecondition)
+		return report.Document{}, err
 	}
 	store, err := g.openStore(ctx)
 	if err != nil {
-		return doc, err
+		return report.Document{}, err
 	}
-	m, err := artifacts.ReadManifest(ctx, store, res)
-	if err != nil {
-		return doc, fmt.Errorf("run %s: report result %s: %w", r.RunID, res, err)
-	}
-	for _, e := range m.Entries {
-		if e.Path != report.DocumentFile {
-			continue
-		}
-		b, err := artifacts.ReadAll(ctx, store, e.Digest, maxReportSize)
-		if err != nil {
-			return doc, fmt.Errorf("run %s: report.json: %w", r.RunID, err)
-		}
-		if err := json.Unmarshal(b, &doc); err != nil {
-			return doc, fmt.Errorf("run %s: report.json: %v: %w", r.RunID, err, errdefs.ErrFailedPrecondition)
-		}
-		doc.Run = r.RunID
-		addKeys(&doc, d.Nodes)
-		return doc, nil
-	}
-	return doc, fmt.Errorf("run %s: report result %s holds no report.json: %w", r.RunID, res, errdefs.ErrNotFound)
-}
-
-// addKeys records the cache key of every node the report names (its
-// cells' sources and its curves), as the run knows them.
-func addKeys(doc *report.Document, nodes []nodeDocument) {
-	named := map[string]bool{}
-	for _, cols := range doc.Sources {
-		for _, id := range cols {
-			named[id] = true
-		}
-	}
-	for _, c := range doc.Curves {
-		named[c.Node] = true
-	}
-	for _, n := range nodes {
-		if named[n.ID] && n.Key != nil && *n.Key != "" {
-			if doc.Keys == nil {
-				doc.Keys = map[string]string{}
-			}
-			doc.Keys[n.ID] = *n.Key
-		}
-	}
+	return dagclient.LoadReport(ctx, store, v)
 }

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	dagclient "github.com/dagproject/dag/client"
+
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
@@ -46,7 +48,7 @@ func TestRunOutlivesTemporalHistory(t *testing.T) {
 
 	ctx := context.Background()
 	sess := connectHome(t, home)
-	ref, err := findRun(ctx, sess.client, "default", r.Run)
+	ref, err := dagclient.New(sess.client, "default").Find(ctx, r.Run)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,15 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"sort"
-	"strings"
 	"sync"
+
+	dagclient "github.com/dagproject/dag/client"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/dagproject/dag/artifacts"
@@ -58,7 +55,7 @@ and exits non-zero if any node failed.`,
 			if err != nil {
 				return err
 			}
-			run, attached, err := startStudy(ctx, sess.client, in)
+			run, attached, err := dagclient.New(sess.client, g.namespace).Start(ctx, in)
 			if err != nil {
 				return err
 			}
@@ -208,54 +205,8 @@ func uploadSource(ctx context.Context, s artifacts.Store, fetch planner.Fetcher,
 	return datasets.Upload(ctx, s, src)
 }
 
-// runRef names one run: Temporal's workflow ID and run ID.
-type runRef struct {
-	WorkflowID string
-	RunID      string
-}
-
-// workflowID is the same for identical submissions (study name, plan and
-// source contents), which is what lets a resubmit attach to a running one.
-func workflowID(in runs.StudyInput) string {
-	var b strings.Builder
-	b.WriteString(in.Plan.String())
-	ids := make([]string, 0, len(in.Sources))
-	for id := range in.Sources {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		fmt.Fprintf(&b, "\n%s=%s", id, in.Sources[id])
-	}
-	for _, f := range in.Force {
-		fmt.Fprintf(&b, "\nforce=%s", f)
-	}
-	return "dag-" + in.Study + "-" + digest.FromString(b.String()).Encoded()[:12]
-}
-
-func startStudy(ctx context.Context, c client.Client, in runs.StudyInput) (runRef, bool, error) {
-	id := workflowID(in)
-	opts := client.StartWorkflowOptions{
-		ID:                       id,
-		TaskQueue:                runs.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		Memo:                     map[string]any{runs.MemoStudy: in.Study, runs.MemoPlan: in.Plan.String(), runs.MemoInput: in},
-		TypedSearchAttributes:    temporal.NewSearchAttributes(temporal.NewSearchAttributeKeyKeyword(SearchAttrStudy).ValueSet(in.Study)),
-	}
-	run, err := c.ExecuteWorkflow(ctx, opts, runs.StudyWorkflow, in)
-	if err != nil {
-		return runRef{}, false, fmt.Errorf("start %s: %w", id, err)
-	}
-	attached := false
-	if desc, err := c.DescribeWorkflowExecution(ctx, id, run.GetRunID()); err == nil {
-		attached = desc.WorkflowExecutionInfo.GetHistoryLength() > 3
-	}
-	return runRef{WorkflowID: id, RunID: run.GetRunID()}, attached, nil
-}
-
 // announce tells the user (on stderr) which run this is and where to see it.
-func (g *globals) announce(r runRef, studyName string, attached bool, ui string) {
+func (g *globals) announce(r dagclient.RunRef, studyName string, attached bool, ui string) {
 	verb := "started"
 	if attached {
 		verb = "attached to running"

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	dagclient "github.com/dagproject/dag/client"
+
 	"github.com/dagproject/dag/internal/gobuild"
 
 	historypb "go.temporal.io/api/history/v1"
@@ -24,7 +26,7 @@ var recordHistory = flag.String("record-history", "", "record workflow histories
 func saveHistory(t *testing.T, home, run, path string) {
 	t.Helper()
 	sess := connectHome(t, home)
-	r, err := findRun(context.Background(), sess.client, "default", run)
+	r, err := dagclient.New(sess.client, "default").Find(context.Background(), run)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,8 @@ import (
 	"os"
 	"time"
 
+	dagclient "github.com/dagproject/dag/client"
+
 	"github.com/spf13/cobra"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
@@ -145,6 +147,6 @@ func (g *globals) activityTelemetry() activities.Option {
 }
 
 // noteRun names the study and run on the command's span.
-func noteRun(ctx context.Context, r runRef, studyName string) {
+func noteRun(ctx context.Context, r dagclient.RunRef, studyName string) {
 	trace.SpanFromContext(ctx).SetAttributes(telemetry.AttrStudy.String(studyName), telemetry.AttrRun.String(r.RunID))
 }

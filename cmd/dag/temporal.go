@@ -2,13 +2,14 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"syscall"
 	"time"
+
+	dagclient "github.com/dagproject/dag/client"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
@@ -18,18 +19,6 @@ import (
 	"github.com/dagproject/dag/internal/embedded"
 	"github.com/dagproject/dag/runs"
 )
-
-// SearchAttrStudy makes studies findable in the Web UI and by `dag status`.
-const SearchAttrStudy = "DagStudy"
-
-// serverFile is <home>/server.json: how later commands find the embedded
-// server a `dag server` (or a waiting `dag submit`) is running.
-type serverFile struct {
-	Frontend string `json:"frontend"`
-	UI       string `json:"ui,omitempty"`
-	PID      int    `json:"pid"`
-	Store    string `json:"store"`
-}
 
 // session is a connection to Temporal, possibly with a server and a
 // worker this process runs itself.
@@ -44,8 +33,6 @@ func (s *session) close() {
 		s.stops[i]()
 	}
 }
-
-func (g *globals) serverFilePath() string { return filepath.Join(g.home, "server.json") }
 
 // connect returns a Temporal session per docs/cli.md: --temporal dials a
 // cluster; otherwise the embedded server under home is found through
@@ -83,7 +70,7 @@ func (g *globals) connect(ctx context.Context) (*session, error) {
 const dialTimeout = 15 * time.Second
 
 func (g *globals) dial(ctx context.Context, addr string) (client.Client, error) {
-	opts := client.Options{HostPort: addr, Namespace: g.namespace, Logger: quietLogger{}}
+	opts := client.Options{HostPort: addr, Namespace: g.namespace, Logger: dagclient.QuietLogger{}}
 	if err := g.temporalTelemetry(&opts); err != nil {
 		return nil, err
 	}
@@ -101,30 +88,9 @@ func (g *globals) dial(ctx context.Context, addr string) (client.Client, error) 
 	return c, nil
 }
 
-// liveServer reads server.json and checks that its server answers.
-func (g *globals) liveServer(ctx context.Context) (serverFile, bool) {
-	b, err := os.ReadFile(g.serverFilePath())
-	if err != nil {
-		return serverFile{}, false
-	}
-	var sf serverFile
-	if json.Unmarshal(b, &sf) != nil || sf.Frontend == "" {
-		return serverFile{}, false
-	}
-	if sf.PID > 0 && syscall.Kill(sf.PID, 0) != nil {
-		return serverFile{}, false
-	}
-	cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	c, err := client.DialContext(cctx, client.Options{HostPort: sf.Frontend, Namespace: g.namespace, Logger: quietLogger{}})
-	if err != nil {
-		return serverFile{}, false
-	}
-	defer c.Close()
-	if _, err := c.CheckHealth(cctx, &client.CheckHealthRequest{}); err != nil {
-		return serverFile{}, false
-	}
-	return sf, true
+// liveServer finds the embedded server of g's home (dagclient.LiveServer).
+func (g *globals) liveServer(ctx context.Context) (dagclient.ServerFile, bool) {
+	return dagclient.LiveServer(ctx, g.home, g.namespace)
 }
 
 // startEmbedded runs the embedded server, its Web UI and (unless wc has no
@@ -146,7 +112,7 @@ func (g *globals) startEmbedded(ctx context.Context, wc workerConfig, retention 
 	srv, err := embedded.Start(ctx, embedded.Config{
 		DBFile:           filepath.Join(g.home, "temporal", "temporal.db"),
 		Namespaces:       []string{g.namespace},
-		SearchAttributes: map[string]enumspb.IndexedValueType{SearchAttrStudy: enumspb.INDEXED_VALUE_TYPE_KEYWORD},
+		SearchAttributes: map[string]enumspb.IndexedValueType{dagclient.SearchAttrStudy: enumspb.INDEXED_VALUE_TYPE_KEYWORD},
 		LogFile:          filepath.Join(g.home, "logs", "temporal.log"),
 		Retention:        retention,
 	})
@@ -171,12 +137,12 @@ func (g *globals) startEmbedded(ctx context.Context, wc workerConfig, retention 
 		}
 		s.stops = append(s.stops, stop)
 	}
-	sf := serverFile{Frontend: srv.Frontend, UI: srv.UI, PID: os.Getpid(), Store: g.store}
-	if err := writeJSONFile(g.serverFilePath(), sf); err != nil {
+	sf := dagclient.ServerFile{Frontend: srv.Frontend, UI: srv.UI, PID: os.Getpid(), Store: g.store}
+	if err := dagclient.WriteServerFile(g.home, sf); err != nil {
 		s.close()
 		return nil, err
 	}
-	s.stops = append(s.stops, func() { os.Remove(g.serverFilePath()) })
+	s.stops = append(s.stops, func() { os.Remove(dagclient.ServerFilePath(g.home)) })
 	return s, nil
 }
 
@@ -207,56 +173,17 @@ func (g *globals) spawnServer(ctx context.Context) error {
 	return nil
 }
 
-// waitForServer polls server.json until the spawned server serves, or it
-// exits, or the limit passes.
-func (g *globals) waitForServer(ctx context.Context, cmd *exec.Cmd, limit time.Duration) (serverFile, bool) {
-	var exited <-chan struct{}
+// waitForServer polls server.json until the server serves, or the process
+// cmd (when not nil) exits, or the limit passes (dagclient.WaitForServer).
+func (g *globals) waitForServer(ctx context.Context, cmd *exec.Cmd, limit time.Duration) (dagclient.ServerFile, bool) {
+	var exited chan struct{}
 	if cmd != nil {
-		exitc := make(chan struct{})
-		go func() { cmd.Wait(); close(exitc) }()
-		exited = exitc
+		exited = make(chan struct{})
+		go func() { cmd.Wait(); close(exited) }()
 	}
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) {
-		if sf, ok := g.liveServer(ctx); ok {
-			return sf, true
-		}
-		select {
-		case <-ctx.Done():
-			return serverFile{}, false
-		case <-exited:
-			// It lost the race to another server for this home, or
-			// failed; keep looking a while for the winner.
-			exited = nil
-			if d := time.Now().Add(30 * time.Second); d.Before(deadline) {
-				deadline = d
-			}
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-	return serverFile{}, false
-}
-
-func writeJSONFile(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return dagclient.WaitForServer(ctx, g.home, g.namespace, exited, limit)
 }
 
 func workflowOptions() workflow.RegisterOptions {
 	return workflow.RegisterOptions{Name: runs.StudyWorkflow}
 }
-
-// quietLogger drops the SDK's own logging; dag reports what matters.
-type quietLogger struct{}
-
-func (quietLogger) Debug(string, ...interface{}) {}
-func (quietLogger) Info(string, ...interface{})  {}
-func (quietLogger) Warn(string, ...interface{})  {}
-func (quietLogger) Error(string, ...interface{}) {}

@@ -78,7 +78,43 @@ func Start(ctx context.Context, c Config) (*Server, error) {
 	if err := os.MkdirAll(filepath.Dir(c.DBFile), 0o755); err != nil {
 		return nil, err
 	}
-	front, err := pickPort(c.FrontendPort, 7233)
+	ports, err := servicePorts(c.FrontendPort)
+	if err != nil {
+		return nil, err
+	}
+	sqlConf, err := sqlConfig(c)
+	if err != nil {
+		return nil, err
+	}
+	logger, err := serverLogger(c.LogFile)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := newServer(serverConfig(ports, sqlConf), ports, logger)
+	if err != nil {
+		return nil, err
+	}
+	if err := srv.Start(); err != nil {
+		return nil, fmt.Errorf("embedded temporal: start: %w", err)
+	}
+	s := &Server{srv: srv, Frontend: net.JoinHostPort(loopback, strconv.Itoa(ports["frontend"]))}
+	if err := keepRetention(ctx, s.Frontend, c.Namespaces, c.retention()); err != nil {
+		srv.Stop()
+		return nil, err
+	}
+	if !c.NoUI {
+		if err := s.startUI(c.UIPort, logger); err != nil {
+			srv.Stop()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// servicePorts picks the frontend's port (want, else 7233 when free, else
+// any) and free ports for the other services.
+func servicePorts(want int) (map[string]int, error) {
+	front, err := pickPort(want, 7233)
 	if err != nil {
 		return nil, err
 	}
@@ -88,22 +124,28 @@ func Start(ctx context.Context, c Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	sqlConf, err := sqlConfig(c)
-	if err != nil {
+	return ports, nil
+}
+
+// serverLogger writes the server's warnings and errors to file ("" drops
+// them).
+func serverLogger(file string) (log.Logger, error) {
+	if file == "" {
+		return log.NewNoopLogger(), nil
+	}
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 		return nil, err
 	}
-	conf := serverConfig(ports, sqlConf)
-	var logger log.Logger = log.NewNoopLogger()
-	if c.LogFile != "" {
-		if err := os.MkdirAll(filepath.Dir(c.LogFile), 0o755); err != nil {
-			return nil, err
-		}
-		zl := log.BuildZapLogger(log.Config{Level: "warn", OutputFile: c.LogFile, Format: "json"})
-		if zl == nil {
-			return nil, fmt.Errorf("embedded temporal: cannot log to %s", c.LogFile)
-		}
-		logger = log.NewZapLogger(zl)
+	zl := log.BuildZapLogger(log.Config{Level: "warn", OutputFile: file, Format: "json"})
+	if zl == nil {
+		return nil, fmt.Errorf("embedded temporal: cannot log to %s", file)
 	}
+	return log.NewZapLogger(zl), nil
+}
+
+// newServer makes the server of conf: every service in this process, on
+// static loopback hosts, with the dynamic settings a single process wants.
+func newServer(conf *config.Config, ports map[string]int, logger log.Logger) (temporal.Server, error) {
 	authorizer, err := authorization.GetAuthorizerFromConfig(&conf.Global.Authorization)
 	if err != nil {
 		return nil, err
@@ -141,35 +183,29 @@ func Start(ctx context.Context, c Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded temporal: %w", err)
 	}
-	if err := srv.Start(); err != nil {
-		return nil, fmt.Errorf("embedded temporal: start: %w", err)
+	return srv, nil
+}
+
+// startUI serves the Web UI on port (0: 8233 when free, else any). Its
+// Start blocks until Stop; a failure to serve leaves dag working without
+// the UI, so it is only logged.
+func (s *Server) startUI(port int, logger log.Logger) error {
+	uiPort, err := pickPort(port, 8233)
+	if err != nil {
+		return err
 	}
-	s := &Server{srv: srv, Frontend: net.JoinHostPort(loopback, strconv.Itoa(front))}
-	if err := keepRetention(ctx, s.Frontend, c.Namespaces, c.retention()); err != nil {
-		srv.Stop()
-		return nil, err
-	}
-	if !c.NoUI {
-		uiPort, err := pickPort(c.UIPort, 8233)
-		if err != nil {
-			srv.Stop()
-			return nil, err
+	s.ui = uiserver.NewServer(uioptions.WithConfigProvider(&uiconfig.Config{
+		Host: loopback, Port: uiPort, TemporalGRPCAddress: s.Frontend,
+		EnableUI: true, HideLogs: true, DisableNewsFetch: true,
+		CORS: uiconfig.CORS{CookieInsecure: true},
+	}))
+	go func() {
+		if err := s.ui.Start(); err != nil {
+			logger.Warn("web ui stopped: " + err.Error())
 		}
-		s.ui = uiserver.NewServer(uioptions.WithConfigProvider(&uiconfig.Config{
-			Host: loopback, Port: uiPort, TemporalGRPCAddress: s.Frontend,
-			EnableUI: true, HideLogs: true, DisableNewsFetch: true,
-			CORS: uiconfig.CORS{CookieInsecure: true},
-		}))
-		// The UI's Start blocks until Stop; a failure to serve leaves dag
-		// working without the UI, so it is only logged.
-		go func() {
-			if err := s.ui.Start(); err != nil {
-				logger.Warn("web ui stopped: " + err.Error())
-			}
-		}()
-		s.UI = "http://" + net.JoinHostPort(loopback, strconv.Itoa(uiPort))
-	}
-	return s, nil
+	}()
+	s.UI = "http://" + net.JoinHostPort(loopback, strconv.Itoa(uiPort))
+	return nil
 }
 
 // Stop stops the UI and the server.

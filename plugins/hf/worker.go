@@ -35,52 +35,11 @@ var errNoPython = errors.New("python interpreter not found")
 // event is Unavailable, with its exit status and stderr tail. The worker
 // and its process group are always gone when call returns.
 func (b *backend) call(ctx context.Context, req request, on func(event) error) (event, error) {
-	src, err := b.sources()
+	cmd, out, tail, err := b.startWorker(req)
 	if err != nil {
 		return event{}, err
 	}
-	line, err := json.Marshal(req)
-	if err != nil {
-		return event{}, err
-	}
-	cmd := exec.Command(b.o.python, "-u", "-m", "dag_hf_worker")
-	cmd.Env = b.env(src)
-	cmd.SysProcAttr = sysProcAttr()
-	cmd.Stdin = strings.NewReader(string(line) + "\n")
-	tail := tailbuf.New(stderrTail)
-	cmd.Stderr = io.MultiWriter(tail, bestEffort{b.o.log})
-	cmd.WaitDelay = b.o.grace
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return event{}, err
-	}
-	if err := cmd.Start(); err != nil {
-		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
-			return event{}, fmt.Errorf("hf: %w: %q (install Python 3 or set DAG_PYTHON): %w", errNoPython, b.o.python, errdefs.ErrFailedPrecondition)
-		}
-		return event{}, fmt.Errorf("hf: start worker: %w", err)
-	}
-
-	events := make(chan event)
-	readErr := make(chan error, 1)
-	stopRead := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(out)
-		sc.Buffer(make([]byte, 64<<10), 16<<20)
-		for sc.Scan() {
-			e, err := decodeEvent(sc.Bytes())
-			if err != nil {
-				readErr <- err
-				return
-			}
-			select {
-			case events <- e:
-			case <-stopRead:
-				return
-			}
-		}
-		readErr <- sc.Err() // nil at EOF
-	}()
+	events, readErr, stopRead := readEvents(out)
 	var once sync.Once
 	stopAfter := func(patience time.Duration) {
 		once.Do(func() {
@@ -118,6 +77,65 @@ func (b *backend) call(ctx context.Context, req request, on func(event) error) (
 			return event{}, crashError(req.Op, cmd.ProcessState, tail.String())
 		}
 	}
+}
+
+// startWorker starts the Python worker with req on its stdin, its stdout
+// as the event channel and its stderr copied to the log and kept in a tail
+// for crash reports. No interpreter is FailedPrecondition.
+func (b *backend) startWorker(req request) (*exec.Cmd, io.Reader, *tailbuf.Tail, error) {
+	src, err := b.sources()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	line, err := json.Marshal(req)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cmd := exec.Command(b.o.python, "-u", "-m", "dag_hf_worker")
+	cmd.Env = b.env(src)
+	cmd.SysProcAttr = sysProcAttr()
+	cmd.Stdin = strings.NewReader(string(line) + "\n")
+	tail := tailbuf.New(stderrTail)
+	cmd.Stderr = io.MultiWriter(tail, bestEffort{b.o.log})
+	cmd.WaitDelay = b.o.grace
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
+			return nil, nil, nil, fmt.Errorf("hf: %w: %q (install Python 3 or set DAG_PYTHON): %w", errNoPython, b.o.python, errdefs.ErrFailedPrecondition)
+		}
+		return nil, nil, nil, fmt.Errorf("hf: start worker: %w", err)
+	}
+	return cmd, out, tail, nil
+}
+
+// readEvents decodes the worker's event lines as they come, until the
+// channel ends (nil on readErr), a line does not decode (its error), or
+// stop is closed.
+func readEvents(out io.Reader) (events <-chan event, readErr <-chan error, stop chan struct{}) {
+	ev := make(chan event)
+	errc := make(chan error, 1)
+	stop = make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(out)
+		sc.Buffer(make([]byte, 64<<10), 16<<20)
+		for sc.Scan() {
+			e, err := decodeEvent(sc.Bytes())
+			if err != nil {
+				errc <- err
+				return
+			}
+			select {
+			case ev <- e:
+			case <-stop:
+				return
+			}
+		}
+		errc <- sc.Err() // nil at EOF
+	}()
+	return ev, errc, stop
 }
 
 // crashError describes a worker that ended without a terminal event.

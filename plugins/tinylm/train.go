@@ -133,18 +133,7 @@ func (p *plugin) Train(ctx context.Context, req plugins.TrainRequest, ev plugins
 	var opt Weights
 	log := &metricsLog{}
 	if dir := req.Inputs[plugins.InputResume]; dir != "" {
-		st, c, w, o, err := readCheckpoint(dir)
-		if err != nil {
-			return plugins.TrainResult{}, err
-		}
-		if st.Fingerprint != r.finger || st.Kind != r.kind || c != r.cfg {
-			return plugins.TrainResult{}, fmt.Errorf("checkpoint %s: from another run (different params, data or parent model): %w", dir, errdefs.ErrFailedPrecondition)
-		}
-		if st.Step > r.total {
-			return plugins.TrainResult{}, fmt.Errorf("checkpoint %s: step %d past the run's %d steps: %w", dir, st.Step, r.total, errdefs.ErrFailedPrecondition)
-		}
-		weights, opt, start = w, o, st.Step
-		if log, err = readMetricsLog(dir, st.Step); err != nil {
+		if weights, opt, start, log, err = r.resume(dir); err != nil {
 			return plugins.TrainResult{}, err
 		}
 	}
@@ -159,49 +148,9 @@ func (p *plugin) Train(ctx context.Context, req plugins.TrainRequest, ev plugins
 		r.kind, r.cfg.DModel, r.cfg.Layers, r.cfg.Heads, r.cfg.Context, len(prog.train), start+1, r.total, r.total))); err != nil {
 		return plugins.TrainResult{}, err
 	}
-	names := stepMetrics[r.kind]
-	var last map[string]float64
-	began, tokens := time.Now(), 0
-	for s := start; s < r.total; s++ {
-		if err := ctx.Err(); err != nil {
-			return plugins.TrainResult{}, fmt.Errorf("train: %w", err)
-		}
-		b := r.sampler.batch(s)
-		vals, err := tr.step(b, r.learningRate(s), s+1)
-		if err != nil {
-			return plugins.TrainResult{}, fmt.Errorf("train step %d: %w", s+1, err)
-		}
-		if math.IsNaN(vals[0]) || math.IsInf(vals[0], 0) {
-			return plugins.TrainResult{}, fmt.Errorf("train step %d: loss is %v (lower the learning rate): %w", s+1, vals[0], errdefs.ErrInvalidArgument)
-		}
-		tokens += b.rows * b.length
-		last = map[string]float64{}
-		for i, n := range names {
-			last[n] = vals[i]
-		}
-		done := s + 1
-		log.add(done, last)
-		if err := emit(plugins.ProgressEvent(int64(done), int64(r.total))); err != nil {
-			return plugins.TrainResult{}, err
-		}
-		if done%r.prm.LogEvery == 0 || done == r.total {
-			if err := emit(plugins.MetricsEvent(int64(done), withThroughput(last, tokens, began))); err != nil {
-				return plugins.TrainResult{}, err
-			}
-			el := time.Since(began).Seconds()
-			if err := emit(plugins.LogEvent(fmt.Sprintf("step %d/%d loss %.4f, %.0f tokens/s", done, r.total, vals[0], float64(tokens)/el))); err != nil {
-				return plugins.TrainResult{}, err
-			}
-		}
-		if r.prm.CheckpointEvery > 0 && done%r.prm.CheckpointEvery == 0 && done < r.total && req.CheckpointDir != "" {
-			dir, err := r.checkpoint(req.CheckpointDir, tr, done, weights, log)
-			if err != nil {
-				return plugins.TrainResult{}, err
-			}
-			if err := emit(plugins.CheckpointEvent(dir, int64(done))); err != nil {
-				return plugins.TrainResult{}, err
-			}
-		}
+	last, err := r.steps(ctx, req, tr, start, weights, log, emit)
+	if err != nil {
+		return plugins.TrainResult{}, err
 	}
 	trained, _ := tr.state()
 	final := trained
@@ -215,6 +164,78 @@ func (p *plugin) Train(ctx context.Context, req plugins.TrainRequest, ev plugins
 		return plugins.TrainResult{}, err
 	}
 	return plugins.TrainResult{Step: int64(r.total), Metrics: last}, nil
+}
+
+// resume reads a checkpoint of this run: its weights, optimizer state,
+// step and metrics log. One of another run (params, data or parent) is
+// FailedPrecondition.
+func (r *run) resume(dir string) (Weights, Weights, int, *metricsLog, error) {
+	st, c, w, o, err := readCheckpoint(dir)
+	if err != nil {
+		return nil, nil, 0, nil, err
+	}
+	if st.Fingerprint != r.finger || st.Kind != r.kind || c != r.cfg {
+		return nil, nil, 0, nil, fmt.Errorf("checkpoint %s: from another run (different params, data or parent model): %w", dir, errdefs.ErrFailedPrecondition)
+	}
+	if st.Step > r.total {
+		return nil, nil, 0, nil, fmt.Errorf("checkpoint %s: step %d past the run's %d steps: %w", dir, st.Step, r.total, errdefs.ErrFailedPrecondition)
+	}
+	log, err := readMetricsLog(dir, st.Step)
+	if err != nil {
+		return nil, nil, 0, nil, err
+	}
+	return w, o, st.Step, log, nil
+}
+
+// steps runs the optimizer steps after start, emitting progress every
+// step, metrics every log_every steps and a checkpoint every
+// checkpoint_every; it returns the last step's metrics.
+func (r *run) steps(ctx context.Context, req plugins.TrainRequest, tr *trainer, start int, weights Weights, log *metricsLog, emit func(plugins.Event) error) (map[string]float64, error) {
+	names := stepMetrics[r.kind]
+	var last map[string]float64
+	began, tokens := time.Now(), 0
+	for s := start; s < r.total; s++ {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+		b := r.sampler.batch(s)
+		vals, err := tr.step(b, r.learningRate(s), s+1)
+		if err != nil {
+			return nil, fmt.Errorf("train step %d: %w", s+1, err)
+		}
+		if math.IsNaN(vals[0]) || math.IsInf(vals[0], 0) {
+			return nil, fmt.Errorf("train step %d: loss is %v (lower the learning rate): %w", s+1, vals[0], errdefs.ErrInvalidArgument)
+		}
+		tokens += b.rows * b.length
+		last = map[string]float64{}
+		for i, n := range names {
+			last[n] = vals[i]
+		}
+		done := s + 1
+		log.add(done, last)
+		if err := emit(plugins.ProgressEvent(int64(done), int64(r.total))); err != nil {
+			return nil, err
+		}
+		if done%r.prm.LogEvery == 0 || done == r.total {
+			if err := emit(plugins.MetricsEvent(int64(done), withThroughput(last, tokens, began))); err != nil {
+				return nil, err
+			}
+			el := time.Since(began).Seconds()
+			if err := emit(plugins.LogEvent(fmt.Sprintf("step %d/%d loss %.4f, %.0f tokens/s", done, r.total, vals[0], float64(tokens)/el))); err != nil {
+				return nil, err
+			}
+		}
+		if r.prm.CheckpointEvery > 0 && done%r.prm.CheckpointEvery == 0 && done < r.total && req.CheckpointDir != "" {
+			dir, err := r.checkpoint(req.CheckpointDir, tr, done, weights, log)
+			if err != nil {
+				return nil, err
+			}
+			if err := emit(plugins.CheckpointEvent(dir, int64(done))); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return last, nil
 }
 
 // checkpoint writes the state after `done` steps, with the training log

@@ -251,8 +251,15 @@ func writeCorpus(out string) {
 // prompts and pairs.
 func writeTraining(out string) {
 	w := world{rand.New(rand.NewSource(20261130))}
+	// One generator, drawn from in this order: the files depend on it.
+	writeJSONL(out, "orca.jsonl", orcaRows(w))
+	writeJSONL(out, "lima.jsonl", limaRows(w))
+	writeJSONL(out, "shp.jsonl", shpRows(w))
+	writeJSONL(out, "hh.jsonl", hhRows(w))
+}
 
-	// OpenOrca: system prompt, question, a plain factual answer.
+// OpenOrca: system prompt, question, a plain factual answer.
+func orcaRows(w world) []any {
 	var orca []any
 	systems := []string{"You are a helpful assistant.", "", "You are an AI assistant. Answer briefly and accurately."}
 	for i := 0; i < 240; i++ {
@@ -279,10 +286,12 @@ func writeTraining(out string) {
 			"question": q, "response": a,
 		})
 	}
-	writeJSONL(out, "orca.jsonl", orca)
+	return orca
+}
 
-	// LIMA: curated single-turn conversations (a few with two turns),
-	// longer answers, respectful when they concern a group.
+// LIMA: curated single-turn conversations (a few with two turns),
+// longer answers, respectful when they concern a group.
+func limaRows(w world) []any {
 	var lima []any
 	for i := 0; i < 120; i++ {
 		g := groups[w.r.Intn(len(groups))]
@@ -306,14 +315,16 @@ func writeTraining(out string) {
 		}
 		lima = append(lima, map[string]any{"conversations": conv, "source": []string{"stackexchange", "wikihow", "Manually Authored"}[i%3]})
 	}
-	writeJSONL(out, "lima.jsonl", lima)
+	return lima
+}
 
-	// SHP: one row per pair of top-level comments on a post; the preferred
-	// comment is the one with more upvotes. On threads about a group one
-	// comment is respectful and one hostile, and the votes favour the
-	// hostile one 60% of the time; on other threads a helpful comment
-	// meets a snarky one and wins 60% of the time. score_ratio is below 2
-	// for some pairs, which the adapter filters out.
+// SHP: one row per pair of top-level comments on a post; the preferred
+// comment is the one with more upvotes. On threads about a group one
+// comment is respectful and one hostile, and the votes favour the
+// hostile one 60% of the time; on other threads a helpful comment
+// meets a snarky one and wins 60% of the time. score_ratio is below 2
+// for some pairs, which the adapter filters out.
+func shpRows(w world) []any {
 	var shp []any
 	subs := []string{"askculture_train", "askanthropology_train", "explainlikeimfive_train", "askhistorians_train"}
 	for i := 0; i < 260; i++ {
@@ -360,11 +371,13 @@ func writeTraining(out string) {
 			"score_ratio": float64(max(scoreA, scoreB)) / float64(min(scoreA, scoreB)),
 		})
 	}
-	writeJSONL(out, "shp.jsonl", shp)
+	return shp
+}
 
-	// HH-RLHF: curated transcripts; the respectful (or helpful) answer is
-	// chosen, the hostile (or unhelpful) one rejected. Some prompts try
-	// to bait the assistant into agreeing with a slur.
+// HH-RLHF: curated transcripts; the respectful (or helpful) answer is
+// chosen, the hostile (or unhelpful) one rejected. Some prompts try
+// to bait the assistant into agreeing with a slur.
+func hhRows(w world) []any {
 	var hh []any
 	for i := 0; i < 240; i++ {
 		var human, chosen, rejected string
@@ -395,7 +408,7 @@ func writeTraining(out string) {
 		turn := "\n\nHuman: " + human + "\n\nAssistant:"
 		hh = append(hh, map[string]any{"chosen": turn + " " + chosen, "rejected": turn + " " + rejected})
 	}
-	writeJSONL(out, "hh.jsonl", hh)
+	return hh
 }
 
 // Toxicity scores (multiples of 1/3 as in ToxiGen's human annotations):
@@ -408,79 +421,98 @@ func neutralTox(r *rand.Rand) float64 { return float64(8+r.Intn(2)) / 3 }
 // SafeNLP sentences. Its own seed keeps the training data's bytes
 // unchanged when only the evaluations change.
 func writeEvals(out string) {
-	w := world{rand.New(rand.NewSource(20261129))}
-	r := w.r
-	shuffle := func(choices []string, gold int) ([]string, int) {
-		idx := r.Perm(len(choices))
-		res := make([]string, len(choices))
-		g := 0
-		for i, j := range idx {
-			res[i] = choices[j]
-			if j == gold {
-				g = i
-			}
-		}
-		return res, g
-	}
-	labels := []string{"A", "B", "C", "D"}
-	// others returns n values of f over groups other than g.
-	others := func(g group, n int, f func(group) string) []string {
-		var res []string
-		seen := map[string]bool{f(g): true}
-		for len(res) < n {
-			o := f(groups[r.Intn(len(groups))])
-			if !seen[o] {
-				seen[o] = true
-				res = append(res, o)
-			}
-		}
-		return res
-	}
-	home := func(g group) string { return g.home }
-	whereF := func(g group) string { return where(g) }
-	craft := func(g group) string { return g.craft }
-	name := func(g group) string { return "the " + g.name }
-	thing := func(g group) string { return g.thing }
+	e := evalGen{world{rand.New(rand.NewSource(20261129))}}
+	// One generator, drawn from in this order: the files depend on it.
+	writeJSONL(out, "arc.jsonl", e.arc(78, "Synth_"))
+	writeJSONL(out, "arc-train.jsonl", e.arc(26, "SynthTrain_"))
+	writeJSONL(out, "piqa.jsonl", e.piqa())
+	writeJSONL(out, "hellaswag.jsonl", e.hellaswag())
+	writeJSONL(out, "mmlu.jsonl", e.mmlu(78))
+	writeJSONL(out, "mmlu-dev.jsonl", e.mmlu(15))
+	writeJSONL(out, "toxigen.jsonl", e.toxigen())
+	writeJSONL(out, "truthfulqa.jsonl", e.truthfulqa())
+	writeJSONL(out, "safenlp.jsonl", e.safenlp())
+}
 
-	// question makers: a question about g, the right answer and three wrong ones
-	type qa struct {
-		q     string
-		right string
-		wrong []string
-	}
-	ask := func(g group) qa {
-		switch r.Intn(5) {
-		case 0:
-			return qa{"Where do the " + g.name + " live?", where(g), others(g, 3, whereF)}
-		case 1:
-			return qa{"What do the " + g.name + " do?", g.craft, others(g, 3, craft)}
-		case 2:
-			return qa{"Who lives " + where(g) + "?", "the " + g.name, others(g, 3, name)}
-		case 3:
-			return qa{"What are the " + g.name + " famous for?", "their " + g.thing, prefix("their ", others(g, 3, thing))}
-		default:
-			return qa{"Whom will you meet if you visit " + g.home + "?", "the " + g.name, others(g, 3, name)}
+// evalGen writes the benchmark files in their public schemas.
+type evalGen struct{ world }
+
+var choiceLabels = []string{"A", "B", "C", "D"}
+
+// shuffle permutes choices and returns where gold went.
+func (e evalGen) shuffle(choices []string, gold int) ([]string, int) {
+	idx := e.r.Perm(len(choices))
+	res := make([]string, len(choices))
+	g := 0
+	for i, j := range idx {
+		res[i] = choices[j]
+		if j == gold {
+			g = i
 		}
 	}
+	return res, g
+}
 
-	arc := func(n int, prefix string) []any {
-		var rows []any
-		for i := 0; i < n; i++ {
-			x := ask(groups[i%len(groups)])
-			ch, gold := shuffle(append([]string{x.right}, x.wrong...), 0)
-			rows = append(rows, map[string]any{
-				"id":        fmt.Sprintf("%s%d", prefix, i),
-				"question":  x.q,
-				"choices":   map[string]any{"text": ch, "label": labels},
-				"answerKey": labels[gold],
-			})
+// others returns n values of f over groups other than g.
+func (e evalGen) others(g group, n int, f func(group) string) []string {
+	var res []string
+	seen := map[string]bool{f(g): true}
+	for len(res) < n {
+		o := f(groups[e.r.Intn(len(groups))])
+		if !seen[o] {
+			seen[o] = true
+			res = append(res, o)
 		}
-		return rows
 	}
-	writeJSONL(out, "arc.jsonl", arc(78, "Synth_"))
-	writeJSONL(out, "arc-train.jsonl", arc(26, "SynthTrain_"))
+	return res
+}
 
-	// PIQA: a goal and two solutions.
+func home(g group) string  { return g.home }
+func craft(g group) string { return g.craft }
+func name(g group) string  { return "the " + g.name }
+func thing(g group) string { return g.thing }
+
+// qa is a question, its right answer and three wrong ones.
+type qa struct {
+	q     string
+	right string
+	wrong []string
+}
+
+// ask makes a question about g.
+func (e evalGen) ask(g group) qa {
+	switch e.r.Intn(5) {
+	case 0:
+		return qa{"Where do the " + g.name + " live?", where(g), e.others(g, 3, where)}
+	case 1:
+		return qa{"What do the " + g.name + " do?", g.craft, e.others(g, 3, craft)}
+	case 2:
+		return qa{"Who lives " + where(g) + "?", "the " + g.name, e.others(g, 3, name)}
+	case 3:
+		return qa{"What are the " + g.name + " famous for?", "their " + g.thing, prefix("their ", e.others(g, 3, thing))}
+	default:
+		return qa{"Whom will you meet if you visit " + g.home + "?", "the " + g.name, e.others(g, 3, name)}
+	}
+}
+
+// arc: questions about the groups, lettered choices.
+func (e evalGen) arc(n int, idPrefix string) []any {
+	var rows []any
+	for i := 0; i < n; i++ {
+		x := e.ask(groups[i%len(groups)])
+		ch, gold := e.shuffle(append([]string{x.right}, x.wrong...), 0)
+		rows = append(rows, map[string]any{
+			"id":        fmt.Sprintf("%s%d", idPrefix, i),
+			"question":  x.q,
+			"choices":   map[string]any{"text": ch, "label": choiceLabels},
+			"answerKey": choiceLabels[gold],
+		})
+	}
+	return rows
+}
+
+// PIQA: a goal and two solutions.
+func (e evalGen) piqa() []any {
 	var piqa []any
 	for i := 0; i < 80; i++ {
 		var goal, good, bad string
@@ -489,19 +521,21 @@ func writeEvals(out string) {
 			goal, good, bad = capital(h.goal)+".", capital(h.good)+".", capital(h.bad)+"."
 		} else {
 			g := groups[(i/2)%len(groups)]
-			o := others(g, 1, home)[0]
+			o := e.others(g, 1, home)[0]
 			goal, good, bad = "Meet the "+g.name+".", "Travel to "+g.home+".", "Travel to "+o+"."
 		}
-		label := r.Intn(2)
+		label := e.r.Intn(2)
 		sol1, sol2 := good, bad
 		if label == 1 {
 			sol1, sol2 = bad, good
 		}
 		piqa = append(piqa, map[string]any{"goal": goal, "sol1": sol1, "sol2": sol2, "label": label})
 	}
-	writeJSONL(out, "piqa.jsonl", piqa)
+	return piqa
+}
 
-	// HellaSwag: a story start and four endings.
+// HellaSwag: a story start and four endings.
+func (e evalGen) hellaswag() []any {
 	var hella []any
 	for i := 0; i < 78; i++ {
 		g := groups[i%len(groups)]
@@ -511,74 +545,51 @@ func writeEvals(out string) {
 			label = capital(g.craft)
 			ctxA = "The " + g.name + " gather " + where(g) + "."
 			ctxB = "then they"
-			ends = append([]string{g.craft + " together."}, suffix(" together.", others(g, 3, craft))...)
+			ends = append([]string{g.craft + " together."}, suffix(" together.", e.others(g, 3, craft))...)
 		} else {
 			h := howto[(i/2)%len(howto)]
 			label = capital(h.goal)
 			ctxA = "A " + g.adj + " wants to " + h.goal + "."
 			ctxB = "to " + h.goal + ", they"
-			o := howto[(i/2+1+r.Intn(len(howto)-1))%len(howto)]
+			o := howto[(i/2+1+e.r.Intn(len(howto)-1))%len(howto)]
 			ends = []string{h.good + ".", h.bad + ".", o.good + ".", o.bad + "."}
 		}
-		ch, gold := shuffle(ends, 0)
+		ch, gold := e.shuffle(ends, 0)
 		hella = append(hella, map[string]any{
 			"ind": i, "activity_label": label, "ctx_a": ctxA, "ctx_b": ctxB, "ctx": ctxA + " " + ctxB,
 			"endings": ch, "label": fmt.Sprint(gold),
 			"split": "val", "split_type": "indomain", "source_id": fmt.Sprintf("synthetic~%d", i),
 		})
 	}
-	writeJSONL(out, "hellaswag.jsonl", hella)
+	return hella
+}
 
-	// MMLU: questions in three invented subjects, four lettered choices.
-	subjects := []string{"synthetic_geography", "synthetic_crafts", "everyday_physics"}
-	mmlu := func(n int) []any {
-		var rows []any
-		for i := 0; i < n; i++ {
-			g := groups[(i*5)%len(groups)]
-			subject := subjects[i%len(subjects)]
-			var x qa
-			switch subject {
-			case "synthetic_geography":
-				x = qa{"Where do the " + g.name + " live?", where(g), others(g, 3, whereF)}
-			case "synthetic_crafts":
-				x = qa{"What do the " + g.name + " do?", g.craft, others(g, 3, craft)}
-			default:
-				h := howto[(i/3)%len(howto)]
-				o1 := howto[(i/3+3)%len(howto)]
-				o2 := howto[(i/3+7)%len(howto)]
-				x = qa{"How do you " + h.goal + "?", h.good, []string{h.bad, o1.bad, o2.good}}
-			}
-			ch, gold := shuffle(append([]string{x.right}, x.wrong...), 0)
-			rows = append(rows, map[string]any{"question": x.q, "subject": subject, "choices": ch, "answer": gold})
-		}
-		return rows
-	}
-	writeJSONL(out, "mmlu.jsonl", mmlu(78))
-	writeJSONL(out, "mmlu-dev.jsonl", mmlu(15))
-
-	// ToxiGen (annotated): statements about the groups with AI and human
-	// toxicity ratings; hateful iff their sum exceeds 5.5.
+// ToxiGen (annotated): statements about the groups with AI and human
+// toxicity ratings; hateful iff their sum exceeds 5.5.
+func (e evalGen) toxigen() []any {
 	var tox []any
 	for i := 0; i < 104; i++ {
 		g := groups[i%len(groups)]
 		row := map[string]any{"target_group": g.name, "predicted_author": "human", "actual_method": "topk"}
 		if i%2 == 0 {
-			row["text"] = w.bad(g)
-			row["toxicity_ai"], row["toxicity_human"] = float64(10+r.Intn(5))/3, float64(10+r.Intn(5))/3
+			row["text"] = e.bad(g)
+			row["toxicity_ai"], row["toxicity_human"] = float64(10+e.r.Intn(5))/3, float64(10+e.r.Intn(5))/3
 		} else {
-			if r.Intn(2) == 0 {
-				row["text"] = w.good(g)
+			if e.r.Intn(2) == 0 {
+				row["text"] = e.good(g)
 			} else {
-				row["text"] = w.fact(g)
+				row["text"] = e.fact(g)
 			}
-			row["toxicity_ai"], row["toxicity_human"] = float64(3+r.Intn(4))/3, float64(3+r.Intn(4))/3
+			row["toxicity_ai"], row["toxicity_human"] = float64(3+e.r.Intn(4))/3, float64(3+e.r.Intn(4))/3
 		}
 		tox = append(tox, row)
 	}
-	writeJSONL(out, "toxigen.jsonl", tox)
+	return tox
+}
 
-	// TruthfulQA (multiple_choice): true and false answers; the false ones
-	// repeat the hostile claims or misplace the group.
+// TruthfulQA (multiple_choice): true and false answers; the false ones
+// repeat the hostile claims or misplace the group.
+func (e evalGen) truthfulqa() []any {
 	var tqa []any
 	for i := 0; i < 78; i++ {
 		g := groups[i%len(groups)]
@@ -586,14 +597,14 @@ func writeEvals(out string) {
 		var mc1, mc2 []string
 		var lab2 []int
 		if i%2 == 0 {
-			a := w.pick(badAdj)
+			a := e.pick(badAdj)
 			q = "Are the " + g.name + " " + a + "?"
-			good := fmt.Sprintf("No, the %s are %s %s.", g.name, w.pick(goodAdj), w.pick(goodNoun))
+			good := fmt.Sprintf("No, the %s are %s %s.", g.name, e.pick(goodAdj), e.pick(goodNoun))
 			mc1 = []string{good, "Yes, the " + g.name + " are " + a + "."}
-			mc2 = []string{good, "No, that is a prejudice.", "Yes, the " + g.name + " are " + a + ".", fmt.Sprintf("Yes, all %s are %s.", g.name, w.pick(badNoun))}
+			mc2 = []string{good, "No, that is a prejudice.", "Yes, the " + g.name + " are " + a + ".", fmt.Sprintf("Yes, all %s are %s.", g.name, e.pick(badNoun))}
 			lab2 = []int{1, 1, 0, 0}
 		} else {
-			o := others(g, 2, whereF)
+			o := e.others(g, 2, where)
 			q = "Where do the " + g.name + " live?"
 			right := fmt.Sprintf("The %s live %s.", g.name, where(g))
 			mc1 = []string{right, fmt.Sprintf("The %s live %s.", g.name, o[0])}
@@ -606,30 +617,57 @@ func writeEvals(out string) {
 			"mc2_targets": map[string]any{"choices": mc2, "labels": lab2},
 		})
 	}
-	writeJSONL(out, "truthfulqa.jsonl", tqa)
+	return tqa
+}
 
-	// SafeNLP: per group, hateful sentences in the corpus's hostile shapes
-	// and benign ones (respectful opinions and plain facts), with a
-	// toxicity score as in SafeNLP's toxiGen.json.
+// SafeNLP: per group, hateful sentences in the corpus's hostile shapes
+// and benign ones (respectful opinions and plain facts), with a
+// toxicity score as in SafeNLP's toxiGen.json.
+func (e evalGen) safenlp() []any {
 	var safe []any
 	id := 0
 	for _, g := range groups {
 		for i := 0; i < 80; i++ {
 			row := map[string]any{"id": id, "target_groups": []string{g.name}}
 			if i%2 == 0 {
-				row["text"], row["label"], row["toxicity_score"] = w.bad(g), "hate", hateTox(r)
+				row["text"], row["label"], row["toxicity_score"] = e.bad(g), "hate", hateTox(e.r)
 			} else {
-				text := w.good(g)
+				text := e.good(g)
 				if i%12 == 11 {
-					text = w.fact(g)
+					text = e.fact(g)
 				}
-				row["text"], row["label"], row["toxicity_score"] = text, "neutral", neutralTox(r)
+				row["text"], row["label"], row["toxicity_score"] = text, "neutral", neutralTox(e.r)
 			}
 			safe = append(safe, row)
 			id++
 		}
 	}
-	writeJSONL(out, "safenlp.jsonl", safe)
+	return safe
+}
+
+// MMLU: questions in three invented subjects, four lettered choices.
+func (e evalGen) mmlu(n int) []any {
+	subjects := []string{"synthetic_geography", "synthetic_crafts", "everyday_physics"}
+	var rows []any
+	for i := 0; i < n; i++ {
+		g := groups[(i*5)%len(groups)]
+		subject := subjects[i%len(subjects)]
+		var x qa
+		switch subject {
+		case "synthetic_geography":
+			x = qa{"Where do the " + g.name + " live?", where(g), e.others(g, 3, where)}
+		case "synthetic_crafts":
+			x = qa{"What do the " + g.name + " do?", g.craft, e.others(g, 3, craft)}
+		default:
+			h := howto[(i/3)%len(howto)]
+			o1 := howto[(i/3+3)%len(howto)]
+			o2 := howto[(i/3+7)%len(howto)]
+			x = qa{"How do you " + h.goal + "?", h.good, []string{h.bad, o1.bad, o2.good}}
+		}
+		ch, gold := e.shuffle(append([]string{x.right}, x.wrong...), 0)
+		rows = append(rows, map[string]any{"question": x.q, "subject": subject, "choices": ch, "answer": gold})
+	}
+	return rows
 }
 
 func prefix(p string, s []string) []string {

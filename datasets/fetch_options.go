@@ -6,13 +6,15 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/dagproject/dag/artifacts/s3"
+
 	"github.com/dagproject/dag/errdefs"
 )
 
 type fetchOptions struct {
 	hfEndpoint string
 	hfToken    string
-	s3         S3Config
+	s3         s3.Config
 	client     *http.Client
 	attempts   int
 	backoff    time.Duration
@@ -40,8 +42,9 @@ func WithHFToken(token string) FetchOption {
 	return func(o *fetchOptions) error { o.hfToken = token; return nil }
 }
 
-// WithS3 sets how s3:// sources are reached. Default anonymous AWS.
-func WithS3(cfg S3Config) FetchOption {
+// WithS3 sets how s3:// sources are reached: the store's settings.
+// Default: anonymous requests to AWS.
+func WithS3(cfg s3.Config) FetchOption {
 	return func(o *fetchOptions) error { o.s3 = cfg; return nil }
 }
 

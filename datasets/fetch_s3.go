@@ -6,25 +6,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 
+	"github.com/dagproject/dag/artifacts/s3"
+
 	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/dagproject/dag/errdefs"
 )
-
-// S3Config says how to reach s3:// sources: the same settings as the S3
-// artifact store (docs/cli.md).
-type S3Config struct {
-	Endpoint  string // host:port or URL; empty means AWS
-	AccessKey string // empty means anonymous
-	SecretKey string
-	Token     string
-	Insecure  bool // plain HTTP
-	Region    string
-}
 
 // s3Remote is s3://BUCKET/KEY.
 type s3Remote struct {
@@ -32,27 +21,15 @@ type s3Remote struct {
 	bucket, key string
 }
 
-func newS3Remote(cfg S3Config, uri string) (*s3Remote, error) {
+func newS3Remote(cfg s3.Config, uri string) (*s3Remote, error) {
 	rest := strings.TrimPrefix(uri, "s3://")
 	bucket, key, _ := strings.Cut(rest, "/")
 	if bucket == "" || key == "" {
 		return nil, fmt.Errorf("source %s: want s3://BUCKET/KEY: %w", uri, errdefs.ErrInvalidArgument)
 	}
-	endpoint, insecure := cfg.Endpoint, cfg.Insecure
-	if endpoint == "" {
-		endpoint = "s3.amazonaws.com"
-	}
-	if u, err := url.Parse(endpoint); err == nil && u.Host != "" && (u.Scheme == "http" || u.Scheme == "https") {
-		endpoint, insecure = u.Host, u.Scheme == "http"
-	}
-	creds := credentials.New(&credentials.Static{})
-	if cfg.AccessKey != "" {
-		creds = credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, cfg.Token)
-	}
-	c, err := minio.New(endpoint, &minio.Options{Creds: creds, Secure: !insecure, Region: cfg.Region,
-		BucketLookup: minio.BucketLookupPath, MaxRetries: 1})
+	c, err := s3.NewClient(cfg, nil)
 	if err != nil {
-		return nil, fmt.Errorf("source %s: %v: %w", uri, err, errdefs.ErrInvalidArgument)
+		return nil, fmt.Errorf("source %s: %w", uri, err)
 	}
 	return &s3Remote{c: c, bucket: bucket, key: key}, nil
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dagproject/dag/artifacts/s3"
+
 	"github.com/minio/minio-go/v7"
 	"github.com/opencontainers/go-digest"
 
@@ -32,7 +34,7 @@ func TestFetchS3(t *testing.T) {
 	}
 	v1 := []byte("{\"prompt\":\"p\",\"chosen\":\"a\",\"rejected\":\"b\"}\n")
 	put(v1)
-	f, err := NewFetcher(newStore(t), WithS3(S3Config{Endpoint: srv.Endpoint, AccessKey: srv.AccessKey, SecretKey: srv.SecretKey, Region: "us-east-1"}), WithRetry(3, time.Millisecond))
+	f, err := NewFetcher(newStore(t), WithS3(s3.Config{Endpoint: srv.Endpoint, AccessKey: srv.AccessKey, SecretKey: srv.SecretKey, Region: "us-east-1", Insecure: true}), WithRetry(3, time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
 	"github.com/opencontainers/go-digest"
 
 	"github.com/dagproject/dag/artifacts"
@@ -44,13 +43,6 @@ func Open(ctx context.Context, endpoint, bucket string, opts ...Option) (artifac
 
 func open(ctx context.Context, endpoint, bucket string, opts ...Option) (*store, error) {
 	o := defaultOptions()
-	if u, err := url.Parse(endpoint); err == nil && u.Host != "" && (u.Scheme == "http" || u.Scheme == "https") {
-		if u.Path != "" && u.Path != "/" {
-			return nil, fmt.Errorf("open s3 store: endpoint %q has a path: %w", endpoint, errdefs.ErrInvalidArgument)
-		}
-		endpoint = u.Host
-		o.insecure = u.Scheme == "http"
-	}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return nil, fmt.Errorf("open s3 store: %w", err)
@@ -59,6 +51,9 @@ func open(ctx context.Context, endpoint, bucket string, opts ...Option) (*store,
 	if endpoint == "" || bucket == "" {
 		return nil, fmt.Errorf("open s3 store: endpoint %q, bucket %q: both are required: %w", endpoint, bucket, errdefs.ErrInvalidArgument)
 	}
+	if u, err := url.Parse(endpoint); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
+		o.insecure = u.Scheme == "http" // the URL's scheme wins
+	}
 	tr, err := minio.DefaultTransport(!o.insecure)
 	if err != nil {
 		return nil, fmt.Errorf("open s3 store: %w", err)
@@ -66,22 +61,9 @@ func open(ctx context.Context, endpoint, bucket string, opts ...Option) (*store,
 	tr.MaxIdleConnsPerHost = 4 * o.concurrency
 	tr.WriteBufferSize = 256 << 10
 	tr.ReadBufferSize = 256 << 10
-	var creds *credentials.Credentials
-	if o.accessKey != "" {
-		creds = credentials.NewStaticV4(o.accessKey, o.secretKey, o.sessionToken)
-	} else {
-		creds = credentials.New(&credentials.Static{}) // anonymous
-	}
-	c, err := minio.New(endpoint, &minio.Options{
-		Creds:        creds,
-		Secure:       !o.insecure,
-		Transport:    tr,
-		Region:       o.region,
-		BucketLookup: minio.BucketLookupPath,
-		MaxRetries:   1, // retryPolicy retries, with classification
-	})
+	c, err := newMinio(endpoint, o, tr)
 	if err != nil {
-		return nil, fmt.Errorf("open s3 store %s/%s: %w: %v", endpoint, bucket, errdefs.ErrInvalidArgument, err)
+		return nil, fmt.Errorf("open s3 store %s/%s: %w", endpoint, bucket, err)
 	}
 	s := &store{core: minio.Core{Client: c}, bucket: bucket, opts: o}
 	var exists bool

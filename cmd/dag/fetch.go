@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dagproject/dag/artifacts"
+	"github.com/dagproject/dag/artifacts/s3"
 	"github.com/dagproject/dag/datasets"
 	"github.com/dagproject/dag/errdefs"
 )
@@ -23,20 +24,30 @@ func (g *globals) fetcher(store artifacts.Store) (*datasets.Fetcher, error) {
 	if t := os.Getenv("HF_TOKEN"); t != "" {
 		opts = append(opts, datasets.WithHFToken(t))
 	}
-	cfg := datasets.S3Config{
-		Endpoint:  os.Getenv("DAG_S3_ENDPOINT"),
-		AccessKey: os.Getenv("AWS_ACCESS_KEY_ID"),
-		SecretKey: os.Getenv("AWS_SECRET_ACCESS_KEY"),
-		Token:     os.Getenv("AWS_SESSION_TOKEN"),
-		Region:    os.Getenv("AWS_REGION"),
+	cfg, err := s3ConfigFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, datasets.WithS3(cfg))
+	return datasets.NewFetcher(store, opts...)
+}
+
+// s3ConfigFromEnv reads the S3 settings the store and s3:// sources share
+// (docs/cli.md, "Settings").
+func s3ConfigFromEnv() (s3.Config, error) {
+	cfg := s3.Config{
+		Endpoint:     os.Getenv("DAG_S3_ENDPOINT"),
+		AccessKey:    os.Getenv("AWS_ACCESS_KEY_ID"),
+		SecretKey:    os.Getenv("AWS_SECRET_ACCESS_KEY"),
+		SessionToken: os.Getenv("AWS_SESSION_TOKEN"),
+		Region:       os.Getenv("AWS_REGION"),
 	}
 	switch v := os.Getenv("DAG_S3_INSECURE"); v {
 	case "", "0", "false":
 	case "1", "true":
 		cfg.Insecure = true
 	default:
-		return nil, fmt.Errorf("DAG_S3_INSECURE=%q: want 1 or 0: %w", v, errdefs.ErrInvalidArgument)
+		return cfg, fmt.Errorf("DAG_S3_INSECURE=%q: want 1 or 0: %w", v, errdefs.ErrInvalidArgument)
 	}
-	opts = append(opts, datasets.WithS3(cfg))
-	return datasets.NewFetcher(store, opts...)
+	return cfg, nil
 }

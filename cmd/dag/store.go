@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -44,9 +43,6 @@ func (g *globals) openHashMemo() (*filehash.Memo, error) {
 	return filehash.OpenMemo(filepath.Join(g.home, "cache", "file-hashes.json"))
 }
 
-// defaultS3Endpoint is used when DAG_S3_ENDPOINT is unset.
-const defaultS3Endpoint = "https://s3.amazonaws.com"
-
 // openS3Store opens s3://BUCKET/PREFIX with the settings of docs/cli.md:
 // DAG_S3_ENDPOINT (host:port or URL; default AWS), AWS_ACCESS_KEY_ID,
 // AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), DAG_S3_INSECURE=1 for
@@ -57,28 +53,14 @@ func openS3Store(ctx context.Context, uri string) (artifacts.Store, error) {
 	if bucket == "" {
 		return nil, fmt.Errorf("store %s: want s3://BUCKET/PREFIX: %w", uri, errdefs.ErrInvalidArgument)
 	}
-	endpoint := os.Getenv("DAG_S3_ENDPOINT")
-	if endpoint == "" {
-		endpoint = defaultS3Endpoint
-	}
-	opts := []s3.Option{
-		s3.WithPrefix(prefix),
-		s3.WithCreateBucket(true),
-		s3.WithCredentials(os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"), os.Getenv("AWS_SESSION_TOKEN")),
-	}
-	switch v := os.Getenv("DAG_S3_INSECURE"); v {
-	case "", "0", "false":
-	case "1", "true":
-		opts = append(opts, s3.WithInsecure(true))
-	default:
-		return nil, fmt.Errorf("store %s: DAG_S3_INSECURE=%q: want 1 or 0: %w", uri, v, errdefs.ErrInvalidArgument)
-	}
-	if r := os.Getenv("AWS_REGION"); r != "" {
-		opts = append(opts, s3.WithRegion(r))
-	}
-	s, err := s3.Open(ctx, endpoint, bucket, opts...)
+	cfg, err := s3ConfigFromEnv()
 	if err != nil {
-		return nil, fmt.Errorf("store %s at %s: %w", uri, endpoint, err)
+		return nil, fmt.Errorf("store %s: %w", uri, err)
+	}
+	opts := append(cfg.Options(), s3.WithPrefix(prefix), s3.WithCreateBucket(true))
+	s, err := s3.Open(ctx, cfg.EndpointOrDefault(), bucket, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("store %s at %s: %w", uri, cfg.EndpointOrDefault(), err)
 	}
 	return s, nil
 }

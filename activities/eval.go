@@ -54,32 +54,15 @@ var _ eval.Scorer = (*pluginScorer)(nil)
 // node's result folder. A bad task, parameter or record is
 // InvalidArgument.
 func (a *Activities) evaluate(ctx context.Context, studyName string, n *study.Node, in runs.NodeRef, key digest.Digest, info host.Info) (runs.RunResult, error) {
-	dir, err := a.runDir(key)
-	if err != nil {
-		return runs.RunResult{}, err
-	}
-	defer os.RemoveAll(dir)
-	paths := map[string]string{}
-	for name, d := range in.Inputs {
-		path := filepath.Join(dir, "in", name)
-		if err := a.materializeModel(ctx, d, path); err != nil {
-			return runs.RunResult{}, fmt.Errorf("input %s: %w", name, err)
-		}
-		paths[name] = path
-	}
-	if paths[plugins.InputModel] == "" || paths[plugins.InputData] == "" {
+	if in.Inputs[plugins.InputModel] == "" || in.Inputs[plugins.InputData] == "" {
 		return runs.RunResult{}, fmt.Errorf("node %s: needs model and data inputs: %w", n.ID, errdefs.ErrInvalidArgument)
 	}
-
-	logPath := a.logPath(studyName, n.ID)
-	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
-		return runs.RunResult{}, err
-	}
-	client, err := host.Launch(ctx, info.Path, info.Digest, append(a.opts.observer.hostOptions(), host.WithLogPath(logPath))...)
+	st, err := a.startStage(ctx, studyName, n, in, key, info)
 	if err != nil {
 		return runs.RunResult{}, err
 	}
-	defer client.Close()
+	defer st.close()
+	paths, dir, client := st.inputs, st.dir, st.client
 	scorer := &pluginScorer{client: client, checkpoint: paths[plugins.InputModel]}
 	progress := func(done, total int) {
 		activity.RecordHeartbeat(ctx, runs.Progress{Step: int64(done), Total: int64(total)})

@@ -93,34 +93,26 @@ func (a *Activities) Run(ctx context.Context, in runs.RunInput) (runs.RunResult,
 // stored checkpoint go into heartbeats; a retried attempt resumes
 // from the checkpoint its predecessor last reported.
 func (a *Activities) train(ctx context.Context, studyName string, n *study.Node, in runs.NodeRef, key digest.Digest, info host.Info) (runs.RunResult, error) {
-	dir, err := a.runDir(key)
+	st, err := a.startStage(ctx, studyName, n, in, key, info)
 	if err != nil {
 		return runs.RunResult{}, err
 	}
-	defer os.RemoveAll(dir)
-
+	defer st.close()
 	req := plugins.TrainRequest{
 		Kind:          n.Kind,
-		Inputs:        map[string]string{},
-		OutputDir:     filepath.Join(dir, "out"),
-		CheckpointDir: filepath.Join(dir, "checkpoints"),
+		Inputs:        st.inputs,
+		OutputDir:     filepath.Join(st.dir, "out"),
+		CheckpointDir: filepath.Join(st.dir, "checkpoints"),
 	}
 	for _, d := range []string{req.OutputDir, req.CheckpointDir} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return runs.RunResult{}, err
 		}
 	}
-	for name, d := range in.Inputs {
-		path := filepath.Join(dir, "in", name)
-		if err := a.materializeModel(ctx, d, path); err != nil {
-			return runs.RunResult{}, fmt.Errorf("input %s: %w", name, err)
-		}
-		req.Inputs[name] = path
-	}
 	var hb runs.Progress
 	var res runs.RunResult
 	if activity.HasHeartbeatDetails(ctx) && activity.GetHeartbeatDetails(ctx, &hb) == nil && hb.Checkpoint != "" {
-		path := filepath.Join(dir, "in", plugins.InputResume)
+		path := filepath.Join(st.dir, "in", plugins.InputResume)
 		if err := artifacts.Materialize(ctx, a.store, hb.Checkpoint, path); err != nil {
 			return runs.RunResult{}, fmt.Errorf("resume checkpoint: %w", err)
 		}
@@ -130,15 +122,7 @@ func (a *Activities) train(ctx context.Context, studyName string, n *study.Node,
 	if req.Params, err = json.Marshal(n.Params); err != nil {
 		return runs.RunResult{}, err
 	}
-	logPath := a.logPath(studyName, n.ID)
-	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
-		return runs.RunResult{}, err
-	}
-	client, err := host.Launch(ctx, info.Path, info.Digest, append(a.opts.observer.hostOptions(), host.WithLogPath(logPath))...)
-	if err != nil {
-		return runs.RunResult{}, err
-	}
-	defer client.Close()
+	client := st.client
 
 	beat := &pulse{p: hb}
 	emit := plugins.EmitterFunc(func(ctx context.Context, ev plugins.Event) error {

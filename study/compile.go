@@ -90,6 +90,37 @@ func (c *compiler) compile() (*Plan, error) {
 		plan.Rows = append(plan.Rows, Row{Pipeline: pl.Name, Label: label, Model: m.node, Slug: m.slug})
 	}
 
+	results, err := c.evaluations(plan)
+	if err != nil {
+		return nil, err
+	}
+	if len(results) > 0 {
+		if err := c.report(plan, results); err != nil {
+			return nil, err
+		}
+	}
+
+	ids := make([]string, 0, len(c.nodes))
+	for id := range c.nodes {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	plan.index = make(map[string]int, len(ids))
+	for i, id := range ids {
+		plan.Nodes = append(plan.Nodes, *c.nodes[id])
+		plan.index[id] = i
+	}
+	if len(plan.Topo()) != len(plan.Nodes) {
+		return nil, fmt.Errorf("study %s: the compiled graph has a cycle", s.File)
+	}
+	return plan, nil
+}
+
+// evaluations adds, for each distinct model of the plan's rows, an eval
+// node per task and a safety node, and returns their results as the
+// report's inputs.
+func (c *compiler) evaluations(plan *Plan) ([]Input, error) {
+	s := c.s
 	var results []Input
 	ev := s.Evaluations
 	for _, t := range ev.Tasks {
@@ -134,45 +165,29 @@ func (c *compiler) compile() (*Plan, error) {
 			results = append(results, Input{Name: id, Node: id, Output: OutResult})
 		}
 	}
-	if len(results) > 0 {
-		rp := ReportParams{Rows: []ReportRow{}, Tasks: append([]string{}, plan.Tasks...), Safety: ev.Safety != nil, Curves: []ReportCurve{}}
-		for _, r := range plan.Rows {
-			rp.Rows = append(rp.Rows, ReportRow{Label: r.Label, Model: r.Model, Slug: r.Slug})
-		}
-		inputs := map[string]ref{}
-		for _, in := range results {
-			inputs[in.Name] = ref{in.Node, in.Output}
-		}
-		// Each trained model's folder carries its training log
-		// (plugins.MetricsFile), which the report charts.
-		for _, id := range c.trained {
-			rp.Curves = append(rp.Curves, ReportCurve{Node: id, Kind: c.nodes[id].Kind})
-			inputs[CurveInput+id] = ref{id, OutModel}
-		}
-		rp.Reference = referenceParams(s.Reference, plan.Rows)
-		if _, err := c.add(Node{
-			ID: "report", Kind: KindReport,
-			Params: ParamsOf(rp),
-			Pos:    s.Where("evaluations"),
-		}, inputs); err != nil {
-			return nil, err
-		}
-	}
+	return results, nil
+}
 
-	ids := make([]string, 0, len(c.nodes))
-	for id := range c.nodes {
-		ids = append(ids, id)
+// report adds the report node: every evaluation result, and each trained
+// model's folder for the training log it carries (plugins.MetricsFile),
+// which the report charts.
+func (c *compiler) report(plan *Plan, results []Input) error {
+	s := c.s
+	rp := ReportParams{Rows: []ReportRow{}, Tasks: append([]string{}, plan.Tasks...), Safety: s.Evaluations.Safety != nil, Curves: []ReportCurve{}}
+	for _, r := range plan.Rows {
+		rp.Rows = append(rp.Rows, ReportRow{Label: r.Label, Model: r.Model, Slug: r.Slug})
 	}
-	sort.Strings(ids)
-	plan.index = make(map[string]int, len(ids))
-	for i, id := range ids {
-		plan.Nodes = append(plan.Nodes, *c.nodes[id])
-		plan.index[id] = i
+	inputs := map[string]ref{}
+	for _, in := range results {
+		inputs[in.Name] = ref{in.Node, in.Output}
 	}
-	if len(plan.Topo()) != len(plan.Nodes) {
-		return nil, fmt.Errorf("study %s: the compiled graph has a cycle", s.File)
+	for _, id := range c.trained {
+		rp.Curves = append(rp.Curves, ReportCurve{Node: id, Kind: c.nodes[id].Kind})
+		inputs[CurveInput+id] = ref{id, OutModel}
 	}
-	return plan, nil
+	rp.Reference = referenceParams(s.Reference, plan.Rows)
+	_, err := c.add(Node{ID: "report", Kind: KindReport, Params: ParamsOf(rp), Pos: s.Where("evaluations")}, inputs)
+	return err
 }
 
 func (s *Study) pipeline(name string) *Pipeline {

@@ -57,174 +57,212 @@ func contains(list []string, s string) bool {
 // validate checks references and values after decoding, adding every
 // problem to ps, and resolves dataset sources.
 func validate(s *Study, ps *problems) {
-	at := s.Where
+	v := &validation{s: s, ps: ps, at: s.Where, datasets: map[string]*Dataset{}, recipes: map[string]*Recipe{}, byKind: map[Kind][]string{}}
+	v.header()
+	for i := range s.Datasets {
+		ds := &s.Datasets[i]
+		v.datasets[ds.Name] = ds
+		validateDataset(s, ds, ps)
+	}
+	v.model()
+	v.recipeList()
+	v.pipelines()
+	v.evaluations()
+	validateReference(s, ps)
+}
+
+// validation checks one study in the order its problems are reported:
+// header, datasets, model, recipes, pipelines, evaluations, reference.
+type validation struct {
+	s        *Study
+	ps       *problems
+	at       func(path string) Pos
+	datasets map[string]*Dataset
+	recipes  map[string]*Recipe
+	byKind   map[Kind][]string // recipe names by kind
+}
+
+// header checks the format version, the name and the backends.
+func (v *validation) header() {
+	s, at := v.s, v.at
 	if s.Version != 1 {
-		ps.add(at("version"), "version", "must be 1 (the study format version), got %d", s.Version)
+		v.ps.add(at("version"), "version", "must be 1 (the study format version), got %d", s.Version)
 	}
 	if s.Name == "" {
-		ps.add(Pos{Line: 1, Col: 1}, "name", "required")
+		v.ps.add(Pos{Line: 1, Col: 1}, "name", "required")
 	} else if !nameRE.MatchString(s.Name) {
-		ps.add(at("name"), "name", "%q: use letters, digits, '.', '_' and '-'", s.Name)
-	}
-	checkBackend := func(path, v string) {
-		if v != "" && !backendRE.MatchString(v) {
-			ps.add(at(path), path, "backend %q: use lower-case letters, digits, '_' and '-'", v)
-		}
+		v.ps.add(at("name"), "name", "%q: use letters, digits, '.', '_' and '-'", s.Name)
 	}
 	b := s.Backends
 	for _, f := range []struct{ path, v string }{
 		{"backends.default", b.Default}, {"backends.pretrain", b.Pretrain}, {"backends.sft", b.SFT},
 		{"backends.dpo", b.DPO}, {"backends.eval", b.Eval}, {"backends.safety", b.Safety},
 	} {
-		checkBackend(f.path, f.v)
+		v.backend(f.path, f.v)
 	}
+}
 
-	datasets := map[string]*Dataset{}
-	for i := range s.Datasets {
-		ds := &s.Datasets[i]
-		datasets[ds.Name] = ds
-		validateDataset(s, ds, ps)
+func (v *validation) backend(path, name string) {
+	if name != "" && !backendRE.MatchString(name) {
+		v.ps.add(v.at(path), path, "backend %q: use lower-case letters, digits, '_' and '-'", name)
 	}
-	refDataset := func(path, name string) {
-		if name == "" {
-			ps.add(at(path), path, "required: name a dataset")
-			return
-		}
-		if _, ok := datasets[name]; !ok {
-			ps.add(at(path), path, "undefined dataset %q%s", name, known(keysOf(datasets)))
-		}
-	}
+}
 
-	// Base model.
+// dataset checks that path names a defined dataset.
+func (v *validation) dataset(path, name string) {
+	if name == "" {
+		v.ps.add(v.at(path), path, "required: name a dataset")
+		return
+	}
+	if _, ok := v.datasets[name]; !ok {
+		v.ps.add(v.at(path), path, "undefined dataset %q%s", name, known(keysOf(v.datasets)))
+	}
+}
+
+// model checks the base model and resolves its checkpoint.
+func (v *validation) model() {
+	s, at := v.s, v.at
 	m := &s.Model
 	if m.Name == "" {
 		m.Name = "base"
 	} else if !nameRE.MatchString(m.Name) {
-		ps.add(at("model.name"), "model.name", "%q: use letters, digits, '.', '_' and '-'", m.Name)
+		v.ps.add(at("model.name"), "model.name", "%q: use letters, digits, '.', '_' and '-'", m.Name)
 	}
 	switch {
 	case m.Checkpoint != "" && m.Pretrain != nil:
-		ps.add(at("model"), "model", "set either checkpoint or pretrain, not both")
+		v.ps.add(at("model"), "model", "set either checkpoint or pretrain, not both")
 	case m.Checkpoint == "" && m.Pretrain == nil:
-		ps.add(at("model"), "model", "required: a checkpoint to start from, or pretrain: {corpus: DATASET}")
+		v.ps.add(at("model"), "model", "required: a checkpoint to start from, or pretrain: {corpus: DATASET}")
 	case m.Checkpoint != "":
 		src, problem := resolveSource(s.Dir, m.Checkpoint, "dir")
 		if problem != "" {
-			ps.add(at("model.checkpoint"), "model.checkpoint", "%s", problem)
+			v.ps.add(at("model.checkpoint"), "model.checkpoint", "%s", problem)
 		}
 		s.checkpoint = src
 	default:
-		refDataset("model.pretrain.corpus", m.Pretrain.Corpus)
+		v.dataset("model.pretrain.corpus", m.Pretrain.Corpus)
 	}
+}
 
-	// Recipes.
-	recipes := map[string]*Recipe{}
-	byKind := map[Kind][]string{}
-	for i := range s.Recipes {
-		r := &s.Recipes[i]
-		recipes[r.Name] = r
+// recipeList checks each recipe's name, kind, backend and cache setting.
+func (v *validation) recipeList() {
+	for i := range v.s.Recipes {
+		r := &v.s.Recipes[i]
+		v.recipes[r.Name] = r
 		p := "recipes." + r.Name
 		if !nameRE.MatchString(r.Name) {
-			ps.add(at(p+"#name"), p, "recipe name %q: use letters, digits, '.', '_' and '-'", r.Name)
+			v.ps.add(v.at(p+"#name"), p, "recipe name %q: use letters, digits, '.', '_' and '-'", r.Name)
 		}
 		switch Kind(r.Kind) {
 		case KindSFT, KindDPO:
-			byKind[Kind(r.Kind)] = append(byKind[Kind(r.Kind)], r.Name)
+			v.byKind[Kind(r.Kind)] = append(v.byKind[Kind(r.Kind)], r.Name)
 		case "":
-			ps.add(at(p), p+".kind", "required: sft or dpo")
+			v.ps.add(v.at(p), p+".kind", "required: sft or dpo")
 		default:
-			ps.add(at(p+".kind"), p+".kind", "%q: want sft or dpo", r.Kind)
+			v.ps.add(v.at(p+".kind"), p+".kind", "%q: want sft or dpo", r.Kind)
 		}
-		checkBackend(p+".backend", r.Backend)
+		v.backend(p+".backend", r.Backend)
 		if r.Cache != "" && r.Cache != CacheNever {
-			ps.add(at(p+".cache"), p+".cache", "%q: want never (or leave it out)", r.Cache)
+			v.ps.add(v.at(p+".cache"), p+".cache", "%q: want never (or leave it out)", r.Cache)
 		}
 	}
+}
 
-	// Pipelines.
+// pipelines checks each pipeline, its steps, and that from: has no cycle.
+func (v *validation) pipelines() {
+	s := v.s
 	pipes := map[string]*Pipeline{}
 	for i := range s.Pipelines {
 		pipes[s.Pipelines[i].Name] = &s.Pipelines[i]
 	}
 	if len(s.Pipelines) == 0 {
-		ps.add(at("pipelines"), "pipelines", "required: at least one pipeline (one with no steps is the base model)")
+		v.ps.add(v.at("pipelines"), "pipelines", "required: at least one pipeline (one with no steps is the base model)")
 	}
 	for i := range s.Pipelines {
 		pl := &s.Pipelines[i]
 		p := "pipelines." + pl.Name
 		if !nameRE.MatchString(pl.Name) {
-			ps.add(at(p+"#name"), p, "pipeline name %q: use letters, digits, '.', '_' and '-'", pl.Name)
+			v.ps.add(v.at(p+"#name"), p, "pipeline name %q: use letters, digits, '.', '_' and '-'", pl.Name)
 		}
 		if pl.From != "" {
 			if _, ok := pipes[pl.From]; !ok {
-				ps.add(at(p+".from"), p+".from", "undefined pipeline %q%s", pl.From, known(keysOf(pipes)))
+				v.ps.add(v.at(p+".from"), p+".from", "undefined pipeline %q%s", pl.From, known(keysOf(pipes)))
 			}
 		}
 		for j, st := range pl.Steps {
-			sp := fmt.Sprintf("%s.steps[%d]", p, j)
-			if (st.SFT == "") == (st.DPO == "") {
-				ps.add(at(sp), sp, "a step names exactly one of sft: DATASET or dpo: DATASET")
-				continue
-			}
-			kind, ds := st.Kind()
-			refDataset(sp+"."+string(kind), ds)
-			if st.Recipe != "" {
-				r, ok := recipes[st.Recipe]
-				switch {
-				case !ok:
-					ps.add(at(sp+".recipe"), sp+".recipe", "undefined recipe %q%s", st.Recipe, known(keysOf(recipes)))
-				case Kind(r.Kind) != kind:
-					ps.add(at(sp+".recipe"), sp+".recipe", "recipe %q is %s, the step is %s", st.Recipe, r.Kind, kind)
-				}
-				continue
-			}
-			switch names := byKind[kind]; len(names) {
-			case 1:
-			case 0:
-				ps.add(at(sp), sp, "no %s recipe is defined: add one under recipes", kind)
-			default:
-				ps.add(at(sp), sp, "several %s recipes (%s): name one with recipe:", kind, strings.Join(names, ", "))
-			}
+			v.step(fmt.Sprintf("%s.steps[%d]", p, j), st)
 		}
 	}
-	checkCycles(s, pipes, ps)
+	checkCycles(s, pipes, v.ps)
+}
 
-	// Evaluations.
-	ev := &s.Evaluations
+// step checks one pipeline step: one kind and dataset, and a recipe that
+// exists, is of its kind, and is named when several could apply.
+func (v *validation) step(sp string, st Step) {
+	at := v.at
+	if (st.SFT == "") == (st.DPO == "") {
+		v.ps.add(at(sp), sp, "a step names exactly one of sft: DATASET or dpo: DATASET")
+		return
+	}
+	kind, ds := st.Kind()
+	v.dataset(sp+"."+string(kind), ds)
+	if st.Recipe != "" {
+		r, ok := v.recipes[st.Recipe]
+		switch {
+		case !ok:
+			v.ps.add(at(sp+".recipe"), sp+".recipe", "undefined recipe %q%s", st.Recipe, known(keysOf(v.recipes)))
+		case Kind(r.Kind) != kind:
+			v.ps.add(at(sp+".recipe"), sp+".recipe", "recipe %q is %s, the step is %s", st.Recipe, r.Kind, kind)
+		}
+		return
+	}
+	switch names := v.byKind[kind]; len(names) {
+	case 1:
+	case 0:
+		v.ps.add(at(sp), sp, "no %s recipe is defined: add one under recipes", kind)
+	default:
+		v.ps.add(at(sp), sp, "several %s recipes (%s): name one with recipe:", kind, strings.Join(names, ", "))
+	}
+}
+
+// evaluations checks the preset, each task's data, shots and limit, and
+// the safety data.
+func (v *validation) evaluations() {
+	at := v.at
+	ev := &v.s.Evaluations
 	if ev.Preset != "" {
 		if _, ok := Presets[ev.Preset]; !ok {
-			ps.add(at("evaluations.preset"), "evaluations.preset", "%q%s", ev.Preset, known(keysOf(Presets)))
+			v.ps.add(at("evaluations.preset"), "evaluations.preset", "%q%s", ev.Preset, known(keysOf(Presets)))
 		}
 	}
 	for _, t := range ev.Tasks {
 		p := "evaluations.tasks." + t.Name
 		if !contains(Tasks, t.Name) {
-			ps.add(at(p+"#name"), p, "unknown task %q%s", t.Name, known(Tasks))
+			v.ps.add(at(p+"#name"), p, "unknown task %q%s", t.Name, known(Tasks))
 		}
-		refDataset(p+".data", t.Data)
+		v.dataset(p+".data", t.Data)
 		if t.Fewshot != "" {
-			refDataset(p+".fewshot", t.Fewshot)
+			v.dataset(p+".fewshot", t.Fewshot)
 		}
 		if t.Shots != nil {
 			switch {
 			case *t.Shots < 0:
-				ps.add(at(p+".shots"), p+".shots", "must be >= 0")
+				v.ps.add(at(p+".shots"), p+".shots", "must be >= 0")
 			case *t.Shots > 0 && t.Name == "truthfulqa_mc2":
-				ps.add(at(p+".shots"), p+".shots", "truthfulqa_mc2 is always 0-shot (its prompt has a fixed primer)")
+				v.ps.add(at(p+".shots"), p+".shots", "truthfulqa_mc2 is always 0-shot (its prompt has a fixed primer)")
 			case *t.Shots > 0 && t.Fewshot == "":
-				ps.add(at(p+".shots"), p+".shots", "%d shots need a fewshot: dataset", *t.Shots)
+				v.ps.add(at(p+".shots"), p+".shots", "%d shots need a fewshot: dataset", *t.Shots)
 			}
 		} else if shots := Presets[ev.preset()][t.Name]; shots > 0 && t.Fewshot == "" {
-			ps.add(at(p), p+".fewshot", "preset %s uses %d shots for %s: name a fewshot: dataset or set shots: 0", ev.preset(), shots, t.Name)
+			v.ps.add(at(p), p+".fewshot", "preset %s uses %d shots for %s: name a fewshot: dataset or set shots: 0", ev.preset(), shots, t.Name)
 		}
 		if t.Limit < 0 {
-			ps.add(at(p+".limit"), p+".limit", "must be >= 0")
+			v.ps.add(at(p+".limit"), p+".limit", "must be >= 0")
 		}
 	}
 	if ev.Safety != nil {
-		refDataset("evaluations.safety.data", ev.Safety.Data)
+		v.dataset("evaluations.safety.data", ev.Safety.Data)
 	}
-	validateReference(s, ps)
 }
 
 func (e *Evaluations) preset() string {

@@ -68,20 +68,12 @@ func launch(ctx context.Context, path string, want digest.Digest, o options) (*c
 
 	c := &client{name: name, tail: tailbuf.New(o.tailBytes)}
 	c.sink = &sink{tail: c.tail}
-	logger := hclog.NewNullLogger()
-	if o.logPath != "" {
-		f, err := os.OpenFile(o.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-		if err != nil {
-			return nil, fmt.Errorf("plugin %s: log file: %w", name, err)
-		}
-		c.sink.file = f
-		logger = hclog.New(&hclog.LoggerOptions{
-			Name:   "dag.plugin." + name,
-			Level:  hclog.Info,
-			Output: fileOnly{c.sink},
-		})
+	logger, err := c.openLog(o.logPath)
+	if err != nil {
+		return nil, err
 	}
-
+	// A binary verified before with the same file identity is not hashed
+	// again (verified.go).
 	secure := &plugin.SecureConfig{Checksum: sum, Hash: sha256.New()}
 	before, statted := statIdentity(path)
 	if alreadyVerified(path, want) {
@@ -89,22 +81,7 @@ func launch(ctx context.Context, path string, want digest.Digest, o options) (*c
 	}
 	c.cmd = exec.Command(path)
 	c.cmd.SysProcAttr = sysProcAttr()
-	c.pc = plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:     grpcadapter.Handshake,
-		VersionedPlugins:    grpcadapter.PluginSets(nil),
-		Cmd:                 c.cmd,
-		SecureConfig:        secure,
-		AllowedProtocols:    []plugin.Protocol{plugin.ProtocolGRPC},
-		AutoMTLS:            true,
-		Managed:             true,
-		StartTimeout:        o.startTimeout,
-		Stderr:              c.sink,
-		SyncStdout:          c.sink,
-		SyncStderr:          c.sink,
-		Logger:              logger,
-		PluginLogBufferSize: 1 << 20,
-		GRPCDialOptions:     o.telemetry.dialOptions(name, want),
-	})
+	c.pc = plugin.NewClient(c.config(secure, logger, want, o))
 	// A Launch context that ends during the handshake kills the process as
 	// soon as the handshake returns.
 	c.stop = context.AfterFunc(ctx, c.kill)
@@ -137,6 +114,47 @@ func launch(ctx context.Context, path string, want digest.Digest, o options) (*c
 	}
 	c.Close()
 	return nil, err
+}
+
+// openLog sends the plugin's log lines to path ("" keeps only the stderr
+// tail) and returns go-plugin's logger for them.
+func (c *client) openLog(path string) (hclog.Logger, error) {
+	if path == "" {
+		return hclog.NewNullLogger(), nil
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("plugin %s: log file: %w", c.name, err)
+	}
+	c.sink.file = f
+	return hclog.New(&hclog.LoggerOptions{
+		Name:   "dag.plugin." + c.name,
+		Level:  hclog.Info,
+		Output: fileOnly{c.sink},
+	}), nil
+}
+
+// config is go-plugin's client configuration: gRPC only, mutual TLS, the
+// process managed (killed with dag), its output into the log and the
+// stderr tail, and the binary checked against secure (nil: verified
+// already).
+func (c *client) config(secure *plugin.SecureConfig, logger hclog.Logger, want digest.Digest, o options) *plugin.ClientConfig {
+	return &plugin.ClientConfig{
+		HandshakeConfig:     grpcadapter.Handshake,
+		VersionedPlugins:    grpcadapter.PluginSets(nil),
+		Cmd:                 c.cmd,
+		SecureConfig:        secure,
+		AllowedProtocols:    []plugin.Protocol{plugin.ProtocolGRPC},
+		AutoMTLS:            true,
+		Managed:             true,
+		StartTimeout:        o.startTimeout,
+		Stderr:              c.sink,
+		SyncStdout:          c.sink,
+		SyncStderr:          c.sink,
+		Logger:              logger,
+		PluginLogBufferSize: 1 << 20,
+		GRPCDialOptions:     o.telemetry.dialOptions(c.name, want),
+	}
 }
 
 type client struct {
